@@ -1,0 +1,36 @@
+"""Knowledge loading and validation: YAML files in, a frozen KnowledgeBase out.
+
+Nothing here knows about Discord or matching. `load_knowledge(path)` raises `KnowledgeError`
+with every problem found (file, entry, field, message).
+"""
+
+from bot.knowledge.loader import KnowledgeError, Problem, default_knowledge_dir, load_knowledge
+from bot.knowledge.model import (
+    TOPIC_IDS,
+    VERDICTS,
+    Derivative,
+    Family,
+    KnowledgeBase,
+    License,
+    Model,
+    Quote,
+    Rider,
+    Topic,
+)
+
+__all__ = [
+    "TOPIC_IDS",
+    "VERDICTS",
+    "Derivative",
+    "Family",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "License",
+    "Model",
+    "Problem",
+    "Quote",
+    "Rider",
+    "Topic",
+    "default_knowledge_dir",
+    "load_knowledge",
+]

@@ -1,0 +1,319 @@
+"""Read knowledge/ from disk, validate it, and build a KnowledgeBase.
+
+Every problem is collected (not just the first) and reported as `file: entry: field: message`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.knowledge import schema
+from bot.knowledge.model import (
+    TOPIC_IDS,
+    Derivative,
+    Family,
+    KnowledgeBase,
+    License,
+    Model,
+    Quote,
+    Rider,
+    Topic,
+)
+from bot.textnorm import collapse_ws, normalize
+
+HEADER_END = "---"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.entry:
+            parts.append(self.entry)
+        if self.field:
+            parts.append(self.field)
+        return ": ".join(parts) + ": " + self.message
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def default_knowledge_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def source_body(text: str) -> str | None:
+    """The text after the provenance header (the first line that is exactly '---')."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.rstrip("\r\n") == HEADER_END:
+            return "".join(lines[i + 1 :])
+    return None
+
+
+class _Loader:
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def problem(self, file: Path | str, entry: str, field: str, message: str) -> None:
+        name = str(file.relative_to(self.root.parent)) if isinstance(file, Path) else file
+        self.problems.append(Problem(name, entry, field, message))
+
+    def read_yaml(self, path: Path) -> Any:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(path, "", "", f"cannot read file: {exc}")
+            return None
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            self.problem(path, "", "", f"YAML syntax error at {where}: {what}")
+            return None
+
+    def check_spec(self, path: Path, entry: str, data: Any, spec: schema.Spec, prefix: str = "") -> bool:
+        found = list(schema.check(data, spec, prefix))
+        for field, message in found:
+            self.problem(path, entry, field, message)
+        return not found
+
+    # -- sources ---------------------------------------------------------------------------
+    def load_sources(self) -> dict[str, str]:
+        bodies: dict[str, str] = {}
+        folder = self.root / "sources"
+        for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+            try:
+                body = source_body(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                self.problem(path, "", "", f"cannot read file: {exc}")
+                continue
+            if body is None:
+                self.problem(path, "", "", "no provenance header: the header must end with a line '---'")
+                continue
+            bodies[path.stem] = body
+        return bodies
+
+    # -- topics ----------------------------------------------------------------------------
+    def load_topics(self) -> tuple[dict[str, Topic], str]:
+        path = self.root / "topics.yaml"
+        if not path.is_file():
+            self.problem(path, "", "", "file is missing")
+            return {}, ""
+        data = self.read_yaml(path)
+        if data is None or not self.check_spec(path, "", data, schema.TOPICS_FILE):
+            return {}, ""
+        topics = {}
+        for tid in TOPIC_IDS:
+            raw = data["topics"].get(tid)
+            if raw is None:
+                self.problem(path, f"topic {tid}", "", "missing: every topic needs a name, question and phrasings")
+                continue
+            topics[tid] = Topic(
+                id=tid,
+                name=str(raw["name"]),
+                question=str(raw["question"]),
+                phrasings=tuple(str(p) for p in raw["phrasings"]),
+                weak_phrasings=tuple(str(p) for p in raw.get("weak_phrasings") or ()),
+            )
+        return topics, str(data["knowledge_date"])
+
+
+def _quotes(raw: list[dict[str, Any]] | None) -> tuple[Quote, ...]:
+    return tuple(Quote(text=str(q["text"]).strip(), source=str(q["source"])) for q in raw or ())
+
+
+def _rider(raw: dict[str, Any]) -> Rider:
+    return Rider(
+        verdict=str(raw["verdict"]),
+        answer=" ".join(str(raw["answer"]).split()),
+        quotes=_quotes(raw.get("quotes")),
+        details=str(raw["details"]).strip() if raw.get("details") else None,
+        note=str(raw["note"]).strip() if raw.get("note") else None,
+    )
+
+
+def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge folder; raise KnowledgeError listing every problem."""
+    root = Path(root) if root is not None else default_knowledge_dir()
+    ld = _Loader(root)
+    if not root.is_dir():
+        raise KnowledgeError([Problem(str(root), "", "", "knowledge folder not found")])
+
+    bodies = ld.load_sources()
+    collapsed = {sid: collapse_ws(body) for sid, body in bodies.items()}
+    topics, knowledge_date = ld.load_topics()
+
+    def check_quotes(path: Path, entry: str, field: str, quotes: tuple[Quote, ...]) -> None:
+        for i, q in enumerate(quotes):
+            where = f"{field}[{i}]"
+            if q.source not in collapsed:
+                ld.problem(path, entry, f"{where}.source", f"unknown source {q.source!r} (no knowledge/sources/{q.source}.txt)")
+            elif collapse_ws(q.text) not in collapsed[q.source]:
+                start = collapse_ws(q.text)[:60]
+                ld.problem(path, entry, f"{where}.text", f"quote not found in source {q.source!r}: \"{start}...\"")
+
+    def check_rider(path: Path, entry: str, field: str, rider: Rider) -> None:
+        if not rider.quotes and rider.verdict not in ("not-addressed", "not-verified"):
+            ld.problem(path, entry, f"{field}.quotes", f"a {rider.verdict!r} verdict needs at least one quote")
+        check_quotes(path, entry, f"{field}.quotes", rider.quotes)
+
+    # -- licences ------------------------------------------------------------------------------
+    licenses: dict[str, License] = {}
+    license_files: dict[str, Path] = {}
+    lic_dir = root / "licenses"
+    for path in sorted(lic_dir.glob("*.yaml")) if lic_dir.is_dir() else []:
+        data = ld.read_yaml(path)
+        if data is None:
+            continue
+        entry = f"license {data.get('id', path.stem)}" if isinstance(data, dict) else path.stem
+        if not ld.check_spec(path, entry, data, schema.LICENSE_FILE):
+            continue
+        lid = str(data["id"])
+        if lid in licenses:
+            ld.problem(path, entry, "id", f"duplicate licence id {lid!r} (also in {license_files[lid].name})")
+            continue
+        for i, sid in enumerate(data["sources"]):
+            if sid not in bodies:
+                ld.problem(path, entry, f"sources[{i}]", f"unknown source {sid!r} (no knowledge/sources/{sid}.txt)")
+        riders = {}
+        for tid, raw in data["riders"].items():
+            riders[tid] = _rider(raw)
+            check_rider(path, entry, f"riders.{tid}", riders[tid])
+        licenses[lid] = License(
+            id=lid,
+            name=str(data["name"]),
+            version=str(data["version"]),
+            url=str(data["url"]),
+            sources=tuple(str(s) for s in data["sources"]),
+            aliases=tuple(str(a) for a in data.get("aliases") or ()),
+            riders=riders,
+            osi_approved=data.get("osi_approved"),
+            file=str(path.relative_to(root.parent)),
+        )
+        license_files[lid] = path
+
+    # -- model families --------------------------------------------------------------------------
+    models: dict[str, Model] = {}
+    model_files: dict[str, Path] = {}
+    families: dict[str, Family] = {}
+    mod_dir = root / "models"
+    for path in sorted(mod_dir.glob("*.yaml")) if mod_dir.is_dir() else []:
+        data = ld.read_yaml(path)
+        if data is None:
+            continue
+        fam_entry = f"family {data.get('family', path.stem)}" if isinstance(data, dict) else path.stem
+        if not ld.check_spec(path, fam_entry, data, schema.FAMILY_FILE):
+            continue
+        fid = str(data["family"])
+        if fid in families:
+            ld.problem(path, fam_entry, "family", f"duplicate family id {fid!r} (also in {families[fid].file})")
+            continue
+        members = []
+        for raw in data["models"]:
+            mid = str(raw["id"])
+            entry = f"model {mid}"
+            if mid in models:
+                ld.problem(path, entry, "id", f"duplicate model id {mid!r} (also in {model_files[mid].name})")
+                continue
+            lid = str(raw["license"])
+            lic = licenses.get(lid)
+            if lic is None:
+                known = ", ".join(sorted(licenses)) or "none loaded"
+                ld.problem(path, entry, "license", f"unknown licence id {lid!r} (known: {known})")
+                continue
+            overrides = {tid: _rider(r) for tid, r in (raw.get("riders") or {}).items()}
+            for tid, rider in overrides.items():
+                check_rider(path, entry, f"riders.{tid}", rider)
+            resolved = {tid: overrides.get(tid) or lic.riders.get(tid) for tid in TOPIC_IDS}
+            for tid, rider in resolved.items():
+                if rider is None:
+                    ld.problem(path, entry, f"riders.{tid}", f"no rider for this topic: add it to licence {lid!r} or as an override here")
+            evidence = _quotes(raw.get("license_evidence"))
+            check_quotes(path, entry, "license_evidence", evidence)
+            derivatives = tuple(
+                Derivative(name=str(d["name"]), aliases=tuple(str(a) for a in d.get("aliases") or ()), note=" ".join(str(d["note"]).split()))
+                for d in raw.get("derivatives") or ()
+            )
+            models[mid] = Model(
+                id=mid,
+                name=str(raw["name"]),
+                family=fid,
+                version=str(raw["version"]),
+                license=lid,
+                aliases=tuple(str(a) for a in raw["aliases"]),
+                riders={t: r for t, r in resolved.items() if r is not None},
+                overrides=frozenset(overrides),
+                released=str(raw["released"]) if raw.get("released") else None,
+                notes=tuple(" ".join(str(n).split()) for n in raw.get("notes") or ()),
+                derivatives=derivatives,
+                license_evidence=evidence,
+                file=str(path.relative_to(root.parent)),
+            )
+            model_files[mid] = path
+            members.append(mid)
+        families[fid] = Family(
+            id=fid,
+            name=str(data["name"]),
+            aliases=tuple(str(a) for a in data.get("aliases") or ()),
+            members=tuple(members),
+            file=str(path.relative_to(root.parent)),
+        )
+
+    # -- aliases: one owner per normalised spelling ----------------------------------------------------
+    owners: dict[str, str] = {}
+
+    def claim(alias: str, owner: str, path: Path | str, entry: str, field: str) -> None:
+        norm = normalize(alias)
+        if not norm:
+            ld.problem(path, entry, field, f"alias {alias!r} has no letters or digits")
+            return
+        prev = owners.get(norm)
+        if prev is not None and prev != owner:
+            ld.problem(path, entry, field, f"alias {alias!r} (normalised {norm!r}) is already used by {prev}")
+            return
+        owners[norm] = owner
+
+    for m in models.values():
+        path = model_files[m.id]
+        claim(m.name, f"model {m.id}", path, f"model {m.id}", "name")
+        claim(m.id, f"model {m.id}", path, f"model {m.id}", "id")
+        for i, a in enumerate(m.aliases):
+            claim(a, f"model {m.id}", path, f"model {m.id}", f"aliases[{i}]")
+        for d in m.derivatives:
+            for i, a in enumerate((d.name, *d.aliases)):
+                claim(a, f"derivative {d.name} of model {m.id}", path, f"model {m.id}", f"derivatives {d.name} aliases[{i}]")
+    for f in families.values():
+        for i, a in enumerate(f.aliases):
+            claim(a, f"family {f.id}", root.parent / f.file, f"family {f.id}", f"aliases[{i}]")
+    for lic in licenses.values():
+        for i, a in enumerate((lic.name, *lic.aliases)):
+            claim(a, f"license {lic.id}", license_files[lic.id], f"license {lic.id}", f"aliases[{i}]" if i else "name")
+
+    if not models and not ld.problems:
+        ld.problem(mod_dir, "", "", "no models found")
+    if ld.problems:
+        raise KnowledgeError(ld.problems)
+    return KnowledgeBase(
+        topics=topics,
+        licenses=licenses,
+        models=models,
+        families=families,
+        sources=bodies,
+        knowledge_date=knowledge_date,
+    )

@@ -1,0 +1,230 @@
+"""The shape of the knowledge files, written once and used twice: to validate the YAML with
+friendly messages, and to print a JSON Schema for editors (`riderbot kb schema`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.knowledge.model import TOPIC_IDS, VERDICTS
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str  # "str" | "bool" | "list" | "obj" | "map"
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    item: Spec | None = None  # list items
+    fields: dict[str, Spec] = field(default_factory=dict)  # obj fields
+    keys: tuple[str, ...] | None = None  # map: allowed keys
+    values: Spec | None = None  # map values
+    description: str = ""
+    nonempty: bool = False
+
+
+def S(required: bool = False, **kw: Any) -> Spec:
+    return Spec("str", required=required, **kw)
+
+
+QUOTE = Spec(
+    "obj",
+    fields={
+        "source": S(True, description="id of a file in knowledge/sources/ (file name without .txt)"),
+        "text": S(True, description="verbatim text from the source (whitespace may differ)", nonempty=True),
+    },
+)
+
+RIDER = Spec(
+    "obj",
+    fields={
+        "verdict": S(True, enum=VERDICTS),
+        "answer": S(True, nonempty=True, description="one or two plain-English sentences, in our own words"),
+        "details": S(),
+        "note": S(description="why our verdict differs from the reference fact sheet"),
+        "quotes": Spec("list", item=QUOTE),
+    },
+)
+
+RIDERS = Spec("map", keys=TOPIC_IDS, values=RIDER)
+STRINGS = Spec("list", item=S(nonempty=True))
+
+TOPICS_FILE = Spec(
+    "obj",
+    fields={
+        "knowledge_date": S(True, description="date the knowledge was last reviewed (YYYY-MM-DD)"),
+        "topics": Spec(
+            "map",
+            required=True,
+            keys=TOPIC_IDS,
+            values=Spec(
+                "obj",
+                fields={
+                    "name": S(True),
+                    "question": S(True),
+                    "phrasings": Spec("list", required=True, item=S(nonempty=True)),
+                    "weak_phrasings": Spec("list", item=S(nonempty=True)),
+                },
+            ),
+        ),
+    },
+)
+
+LICENSE_FILE = Spec(
+    "obj",
+    fields={
+        "id": S(True, nonempty=True),
+        "name": S(True, nonempty=True),
+        "version": S(True, nonempty=True),
+        "url": S(True, nonempty=True),
+        "sources": Spec("list", required=True, item=S(nonempty=True)),
+        "aliases": STRINGS,
+        "osi_approved": Spec("bool"),
+        "riders": Spec("map", required=True, keys=TOPIC_IDS, values=RIDER),
+    },
+)
+
+MODEL = Spec(
+    "obj",
+    fields={
+        "id": S(True, nonempty=True),
+        "name": S(True, nonempty=True),
+        "version": S(True, nonempty=True),
+        "license": S(True, nonempty=True, description="licence id (a file in knowledge/licenses/)"),
+        "released": S(),
+        "aliases": Spec("list", required=True, item=S(nonempty=True)),
+        "license_evidence": Spec("list", item=QUOTE),
+        "notes": STRINGS,
+        "derivatives": Spec(
+            "list",
+            item=Spec(
+                "obj",
+                fields={"name": S(True, nonempty=True), "aliases": STRINGS, "note": S(True, nonempty=True)},
+            ),
+        ),
+        "riders": RIDERS,
+    },
+)
+
+FAMILY_FILE = Spec(
+    "obj",
+    fields={
+        "family": S(True, nonempty=True),
+        "name": S(True, nonempty=True),
+        "aliases": STRINGS,
+        "models": Spec("list", required=True, item=MODEL),
+    },
+)
+
+_TYPE_NAMES = {"str": "text", "bool": "true or false", "list": "a list", "obj": "a mapping", "map": "a mapping"}
+
+
+def check(value: Any, spec: Spec, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (field path, message) for every way `value` does not fit `spec`."""
+    here = path or "(top level)"
+    if spec.kind == "str":
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            yield here, f"must be text, got {_describe(value)}"
+            return
+        if spec.nonempty and not str(value).strip():
+            yield here, "must not be empty"
+        if spec.enum is not None and str(value) not in spec.enum:
+            yield here, f"{str(value)!r} is not one of: {', '.join(spec.enum)}"
+        return
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            yield here, f"must be true or false, got {_describe(value)}"
+        return
+    if spec.kind == "list":
+        if not isinstance(value, list):
+            yield here, f"must be a list, got {_describe(value)}"
+            return
+        for i, item in enumerate(value):
+            yield from check(item, spec.item or S(), f"{path}[{i}]")
+        return
+    if not isinstance(value, dict):
+        yield here, f"must be {_TYPE_NAMES[spec.kind]}, got {_describe(value)}"
+        return
+    if spec.kind == "map":
+        for key, item in value.items():
+            if spec.keys is not None and key not in spec.keys:
+                yield _join(path, str(key)), f"unknown topic {key!r}; topics are: {', '.join(spec.keys)}"
+                continue
+            yield from check(item, spec.values or S(), _join(path, str(key)))
+        return
+    for key in value:
+        if key not in spec.fields:
+            yield _join(path, str(key)), f"unknown key {key!r}; allowed keys: {', '.join(spec.fields)}"
+    for name, sub in spec.fields.items():
+        if name not in value or value[name] is None:
+            if sub.required:
+                yield _join(path, name), "missing required field"
+            continue
+        yield from check(value[name], sub, _join(path, name))
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def to_json_schema(spec: Spec) -> dict[str, Any]:
+    out: dict[str, Any]
+    if spec.kind == "str":
+        out = {"type": "string"}
+        if spec.enum:
+            out["enum"] = list(spec.enum)
+        if spec.nonempty:
+            out["minLength"] = 1
+    elif spec.kind == "bool":
+        out = {"type": "boolean"}
+    elif spec.kind == "list":
+        out = {"type": "array", "items": to_json_schema(spec.item or S())}
+    elif spec.kind == "map":
+        value_schema = to_json_schema(spec.values or S())
+        out = {"type": "object"}
+        if spec.keys:
+            out["properties"] = {k: value_schema for k in spec.keys}
+            out["additionalProperties"] = False
+        else:
+            out["additionalProperties"] = value_schema
+    else:
+        out = {
+            "type": "object",
+            "properties": {k: to_json_schema(v) for k, v in spec.fields.items()},
+            "required": [k for k, v in spec.fields.items() if v.required],
+            "additionalProperties": False,
+        }
+    if spec.description:
+        out["description"] = spec.description
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema document covering the three kinds of knowledge file."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "riderbot knowledge file",
+        "description": "knowledge/topics.yaml, knowledge/licenses/*.yaml or knowledge/models/*.yaml",
+        "$defs": {
+            "topics_file": to_json_schema(TOPICS_FILE),
+            "license_file": to_json_schema(LICENSE_FILE),
+            "family_file": to_json_schema(FAMILY_FILE),
+        },
+        "anyOf": [
+            {"$ref": "#/$defs/topics_file"},
+            {"$ref": "#/$defs/license_file"},
+            {"$ref": "#/$defs/family_file"},
+        ],
+    }

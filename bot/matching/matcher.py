@@ -1,0 +1,348 @@
+"""Where a question is matched: question text in, one Answer out.
+
+Pure: the Matcher is built once from a KnowledgeBase (precomputed indexes) and `match()` does no
+I/O. The steps:
+
+1. Normalise the question into tokens (bot.textnorm) and correct typos token by token against the
+   vocabulary of aliases and topic phrasings (rapidfuzz Levenshtein, cached).
+2. Find mentions of models, derivatives, families and licences: every alias is indexed by its
+   first token, so finding them costs one dict lookup per question token, however large the
+   knowledge base. Longest, most specific mentions win.
+3. Find the topic: every phrasing is a bag of stems; a phrasing matches when all its stems are in
+   the question. Specific phrasings outweigh generic ones; weak phrasings need a permission word.
+4. Decide the outcome: answered (one model or licence, one topic, confident), clarify (the topic
+   is clear but the model is a family, several models, or missing) or unanswered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot.knowledge import TOPIC_IDS, KnowledgeBase
+from bot.matching import vocab
+from bot.matching.answer import ANSWERED, CLARIFY, UNANSWERED, Answer, Candidate
+from bot.matching.stem import stem
+from bot.textnorm import normalize, tokens
+
+MODEL, DERIVATIVE, LICENSE, FAMILY = "model", "derivative", "license", "family"
+_KIND_RANK = {MODEL: 3, DERIVATIVE: 3, LICENSE: 2, FAMILY: 1}
+_NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
+_SIZE = re.compile(r"^\d+(?:\.\d+)?[bmk]$|^\d+x$")
+_BASED_ON = (("based", "on"), ("built", "on"), ("derived", "from"), ("fine", "tune", "of"), ("finetune", "of"),
+             ("finetuned", "from"), ("fine", "tuned", "from"), ("trained", "from"), ("on", "top", "of"))
+GENERIC_WEIGHT = 0.3
+ANSWER_THRESHOLD = 0.5
+LEARNED_CUTOFF = 90.0
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str
+    target: str  # model id, licence id or family id
+    start: int
+    end: int
+    label: str | None = None  # derivative name
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    stems: frozenset[str]
+    weight: float
+    topic: str
+    weak: bool
+
+
+class Matcher:
+    """Indexes over one KnowledgeBase; `match(question)` answers one question."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self._alias_index: dict[str, list[tuple[tuple[str, ...], str, str, str | None]]] = {}
+        for m in kb.models.values():
+            for alias in (m.id, m.name, *m.aliases):
+                self._add_alias(alias, MODEL, m.id)
+            for d in m.derivatives:
+                for alias in (d.name, *d.aliases):
+                    self._add_alias(alias, DERIVATIVE, m.id, d.name)
+        for lic in kb.licenses.values():
+            for alias in (lic.name, *lic.aliases):
+                self._add_alias(alias, LICENSE, lic.id)
+        for fam in kb.families.values():
+            for alias in fam.aliases:
+                self._add_alias(alias, FAMILY, fam.id)
+        for entries in self._alias_index.values():
+            entries.sort(key=lambda e: (-len(e[0]), -_KIND_RANK[e[1]]))
+
+        self._phrasings: list[_Phrasing] = []
+        self._by_stem: dict[str, list[int]] = {}
+        phrase_words: set[str] = set()
+        for topic in kb.topics.values():
+            for weak, texts in ((False, topic.phrasings), (True, topic.weak_phrasings)):
+                for text in texts:
+                    toks = tokens(text)
+                    phrase_words.update(toks)
+                    self._add_phrasing(toks, topic.id, weak)
+
+        alias_words = {t for key in self._alias_index for t in (key,)}
+        for entries in self._alias_index.values():
+            for alias_toks, *_ in entries:
+                alias_words.update(alias_toks)
+        source_words: set[str] = set()
+        for body in kb.sources.values():
+            source_words.update(tokens(body))
+        self._known = frozenset(source_words | phrase_words | vocab.CHAT_WORDS | vocab.STOPWORDS | alias_words)
+        self._correctable = sorted(
+            {t for t in alias_words if t.isalpha() and len(t) >= 4}
+            | {t for t in phrase_words if t.isalpha() and len(t) >= 5}
+        )
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._learned: dict[str, tuple[str | None, str | None, str]] = {}
+        for question, model_id, license_id, topic in kb.learned:
+            self.learn(question, model_id, license_id, topic)
+
+    # -- building ----------------------------------------------------------------------------------
+    def _add_alias(self, alias: str, kind: str, target: str, label: str | None = None) -> None:
+        toks = tokens(alias)
+        if not toks:
+            return
+        bucket = self._alias_index.setdefault(toks[0], [])
+        entry = (toks, kind, target, label)
+        if entry not in bucket:
+            bucket.append(entry)
+
+    def _add_phrasing(self, toks: tuple[str, ...], topic: str, weak: bool) -> None:
+        stems = frozenset(stem(t) for t in toks)
+        if not stems:
+            return
+        weight = sum(GENERIC_WEIGHT if (t in vocab.STOPWORDS or t in ("license", "model")) else 1.0 for t in set(toks))
+        index = len(self._phrasings)
+        self._phrasings.append(_Phrasing(stems, weight, topic, weak))
+        for s in stems:
+            self._by_stem.setdefault(s, []).append(index)
+
+    def learn(self, question: str, model_id: str | None, license_id: str | None, topic: str) -> None:
+        """Teach an exact wording (from the review queue): it and close variants answer as given."""
+        self._learned[normalize(question)] = (model_id, license_id, topic)
+
+    def _correct_uncached(self, token: str) -> str:
+        if len(token) < 4 or not token.isalpha() or token in self._known:
+            return token
+        limit = 1 if len(token) < 7 else 2
+        hit = process.extractOne(token, self._correctable, scorer=Levenshtein.distance, score_cutoff=limit)
+        return hit[0] if hit else token
+
+    # -- matching ----------------------------------------------------------------------------------
+    def match(self, question: str) -> Answer:
+        raw = tokens(question)
+        toks = tuple(self._correct(t) for t in raw)
+        fuzzy = toks != raw
+
+        learned = self._match_learned(" ".join(toks))
+        if learned is not None:
+            model_id, license_id, topic = learned
+            return self._answer(question, model_id, license_id, topic, confidence=0.95, reason="learned")
+
+        mentions = self._find_mentions(toks)
+        used = set()
+        for mention in mentions:
+            used.update(range(mention.start, mention.end))
+        rest = [(i, t) for i, t in enumerate(toks) if i not in used]
+        topic, topic_conf, why_not = self._find_topic([t for _, t in rest])
+
+        models = _unique(m.target for m in mentions if m.kind in (MODEL, DERIVATIVE))
+        licenses = _unique(m.target for m in mentions if m.kind == LICENSE)
+        families = _unique(m.target for m in mentions if m.kind == FAMILY and not any(
+            self.kb.models[x].family == m.target for x in models))
+        unknown = self._unknown_name(question, toks, mentions, rest)
+        based_on = next((m.label for m in mentions if m.kind == DERIVATIVE), None)
+
+        if len(models) > 1:
+            base = self._based_on_target(toks, mentions)
+            if base is not None:
+                based_on = next((m.label or self.kb.models[m.target].name for m in mentions
+                                 if m.kind in (MODEL, DERIVATIVE) and m.target != base), based_on)
+                models = [base]
+        elif len(models) == 1 and unknown and self._based_on_target(toks, mentions) == models[0]:
+            based_on = unknown
+            unknown = None
+
+        guess = "/".join(x for x in ((models or licenses or families or [None])[0], topic) if x) or None
+        confidence = topic_conf * (0.9 if fuzzy else 1.0)
+
+        if topic is None:
+            return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None,
+                          unknown_model=unknown if not models else None, confidence=confidence,
+                          reason=why_not, best_guess=guess)
+        if confidence < ANSWER_THRESHOLD:
+            return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="unsure", best_guess=guess)
+
+        if len(models) == 1:
+            return self._answer(question, models[0], None, topic, confidence, based_on=based_on)
+        if len(models) > 1:
+            return self._clarify(question, models, topic, confidence, "several-models", guess)
+        if families and unknown is None:
+            family = self.kb.families[families[0]]
+            if len(families) == 1 and len(family.members) == 1:
+                return self._answer(question, family.members[0], None, topic, confidence * 0.95)
+            members = [m for f in families for m in self.kb.families[f].members]
+            return self._clarify(question, members, topic, confidence, "family", guess)
+        if len(licenses) == 1 and unknown is None:
+            return self._answer(question, None, licenses[0], topic, confidence)
+        if unknown is not None:
+            return Answer(UNANSWERED, question, topic=topic, unknown_model=unknown, confidence=confidence,
+                          reason="unknown-model", best_guess=guess)
+        if licenses:
+            return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="several-licenses",
+                          best_guess=guess)
+        return self._clarify(question, [], topic, confidence, "no-model", guess)
+
+    def _match_learned(self, norm: str) -> tuple[str | None, str | None, str] | None:
+        if not self._learned:
+            return None
+        hit = self._learned.get(norm)
+        if hit is not None:
+            return hit
+        best = process.extractOne(norm, list(self._learned), scorer=fuzz.token_sort_ratio, score_cutoff=LEARNED_CUTOFF)
+        return self._learned[best[0]] if best else None
+
+    def _find_mentions(self, toks: tuple[str, ...]) -> list[Mention]:
+        found: list[Mention] = []
+        for i, tok in enumerate(toks):
+            for alias, kind, target, label in self._alias_index.get(tok, ()):
+                if toks[i : i + len(alias)] == alias:
+                    found.append(Mention(kind, target, i, i + len(alias), label))
+                    break
+        found.sort(key=lambda m: (-(m.end - m.start), -_KIND_RANK[m.kind], m.start))
+        taken: set[int] = set()
+        chosen = []
+        for m in found:
+            span = range(m.start, m.end)
+            if taken.isdisjoint(span):
+                chosen.append(m)
+                taken.update(span)
+        chosen.sort(key=lambda m: m.start)
+        return chosen
+
+    def _find_topic(self, rest: list[str]) -> tuple[str | None, float, str]:
+        stems = {stem(t) for t in rest}
+        counts: dict[int, int] = {}
+        for s in stems:
+            for index in self._by_stem.get(s, ()):
+                counts[index] = counts.get(index, 0) + 1
+        scores: dict[str, float] = {}
+        weak_only: dict[str, bool] = {}
+        used_stems: dict[str, set[str]] = {}
+        for index, count in counts.items():
+            p = self._phrasings[index]
+            if count != len(p.stems):
+                continue
+            best = scores.get(p.topic, 0.0)
+            if p.weight > best or (p.weight == best and not p.weak):
+                scores[p.topic] = p.weight
+                weak_only[p.topic] = p.weak
+            used_stems.setdefault(p.topic, set()).update(p.stems)
+        if not scores:
+            return None, 0.0, "no-topic"
+        words = set(rest)
+        intent = bool(words & vocab.INTENT) or "?" in "".join(rest)
+        licence_words = bool(words & vocab.LICENSE_WORDS)
+        candidates = [t for t in scores if not weak_only[t] or intent]
+        if not candidates:
+            return None, 0.0, "not-a-licence-question"
+        order = {t: i for i, t in enumerate(TOPIC_IDS)}
+        candidates.sort(key=lambda t: (-scores[t], order[t]))
+        topic = candidates[0]
+        tech = {t for t in words if t in vocab.TECH_CUES and stem(t) not in used_stems[topic]}
+        if (tech or _has_phrase(rest, vocab.TECH_PHRASES)) and not licence_words:
+            return None, 0.0, "not-a-licence-question"
+        score = scores[topic]
+        confidence = min(1.0, 0.45 + 0.35 * score)
+        if weak_only[topic]:
+            confidence = min(confidence, 0.6)
+        if len(candidates) > 1 and scores[candidates[1]] >= score:
+            confidence *= 0.85
+        return topic, confidence, ""
+
+    def _unknown_name(self, question: str, toks: tuple[str, ...], mentions: list[Mention],
+                      rest: list[tuple[int, str]]) -> str | None:
+        for mention in mentions:
+            if mention.kind == FAMILY and mention.end < len(toks) and _NUMBER.match(toks[mention.end]):
+                return " ".join(toks[mention.start : mention.end + 1])
+        for _, tok in rest:
+            if tok in self._known or _NUMBER.match(tok) or _SIZE.match(tok) or len(tok) < 2:
+                continue
+            if not any(c.isalpha() for c in tok):
+                continue
+            return _original_word(question, tok)
+        return None
+
+    def _based_on_target(self, toks: tuple[str, ...], mentions: list[Mention]) -> str | None:
+        for phrase in _BASED_ON:
+            for i in range(len(toks) - len(phrase) + 1):
+                if toks[i : i + len(phrase)] == phrase:
+                    after = [m for m in mentions if m.start >= i + len(phrase) and m.kind in (MODEL, DERIVATIVE)]
+                    if after:
+                        return after[0].target
+        return None
+
+    # -- building answers ----------------------------------------------------------------------------
+    def _answer(self, question: str, model_id: str | None, license_id: str | None, topic: str,
+                confidence: float, based_on: str | None = None, reason: str | None = None) -> Answer:
+        lic = self.kb.licenses[license_id] if license_id else self.kb.license_of(model_id or "")
+        rider = self.kb.rider(model_id, lic.id if model_id is None else None, topic)
+        if rider is None:
+            return Answer(UNANSWERED, question, model=model_id, license=lic.id, topic=topic, url=lic.url,
+                          confidence=confidence, reason="no-rider", best_guess=f"{model_id or lic.id}/{topic}")
+        status = UNANSWERED if rider.verdict == "not-verified" else ANSWERED
+        return Answer(
+            status,
+            question,
+            model=model_id,
+            license=lic.id,
+            topic=topic,
+            verdict=rider.verdict,
+            answer=rider.answer,
+            details=rider.details,
+            note=rider.note,
+            quotes=rider.quotes,
+            url=lic.url,
+            confidence=confidence,
+            based_on=based_on,
+            reason="not-verified" if status == UNANSWERED else reason,
+            best_guess=f"{model_id or lic.id}/{topic}",
+        )
+
+    def _clarify(self, question: str, models: list[str], topic: str, confidence: float, reason: str,
+                 guess: str | None) -> Answer:
+        candidates = tuple(
+            Candidate(m, topic, self.kb.models[m].riders[topic].verdict if topic in self.kb.models[m].riders else None)
+            for m in models
+        )
+        return Answer(CLARIFY, question, topic=topic, candidates=candidates, confidence=confidence, reason=reason,
+                      best_guess=guess)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _has_phrase(words: list[str], phrases: Iterable[tuple[str, ...]]) -> bool:
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) == phrase:
+                return True
+    return False
+
+
+def _original_word(question: str, token: str) -> str:
+    for word in question.split():
+        if token in normalize(word).split():
+            return word.strip(".,;:!?()[]{}\"'`*")
+    return token

@@ -1,0 +1,108 @@
+"""Settings: environment variables, optionally from a `.env` file in the working directory.
+
+One place for every setting, with its default; the README's settings table mirrors this.
+Real environment variables win over `.env`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.knowledge import default_knowledge_dir
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+# Discord bot tokens are three dot-separated base64url parts.
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{20,}$")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return values
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: str | None = field(default=None, repr=False)
+    db_path: Path = Path("riderbot.db")
+    knowledge_dir: Path = field(default_factory=default_knowledge_dir)
+    message_content: bool = False
+    dev_guild: int | None = None
+    log_level: str = "INFO"
+    log_questions: bool = False
+    retention_days: int = 90
+    health_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+        env: dict[str, str] = {}
+        if dotenv is not None:
+            env.update(read_dotenv(dotenv))
+        env.update(os.environ if environ is None else environ)
+
+        def flag(name: str, default: bool) -> bool:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            value = raw.strip().lower()
+            if value in _TRUE:
+                return True
+            if value in _FALSE:
+                return False
+            raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+        def integer(name: str, default: int | None) -> int | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+        db = Path(env.get("RIDERBOT_DB") or "riderbot.db")
+        token = (env.get("DISCORD_TOKEN") or "").strip() or None
+        return cls(
+            discord_token=token,
+            db_path=db,
+            knowledge_dir=Path(env["RIDERBOT_KNOWLEDGE"]) if env.get("RIDERBOT_KNOWLEDGE") else default_knowledge_dir(),
+            message_content=flag("RIDERBOT_MESSAGE_CONTENT", False),
+            dev_guild=integer("RIDERBOT_DEV_GUILD", None),
+            log_level=(env.get("RIDERBOT_LOG_LEVEL") or "INFO").upper(),
+            log_questions=flag("RIDERBOT_LOG_QUESTIONS", False),
+            retention_days=integer("RIDERBOT_RETENTION_DAYS", 90) or 0,
+            health_file=Path(env["RIDERBOT_HEALTH_FILE"]) if env.get("RIDERBOT_HEALTH_FILE") else db.with_suffix(".health"),
+        )
+
+    def check_token(self) -> str:
+        """The token, or a SettingsError whose message says in one sentence how to get one."""
+        how = (
+            "create an application at https://discord.com/developers/applications, add a bot, "
+            "copy its token and put DISCORD_TOKEN=... in your environment or .env file"
+        )
+        if not self.discord_token:
+            raise SettingsError(f"DISCORD_TOKEN is not set: {how}.")
+        if not _TOKEN_SHAPE.match(self.discord_token):
+            raise SettingsError(f"DISCORD_TOKEN does not look like a Discord bot token: {how}.")
+        return self.discord_token
