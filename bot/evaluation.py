@@ -135,11 +135,11 @@ def load_items(path: Path, kb: KnowledgeBase) -> list[Item]:
     return items
 
 
-def grade(item: Item, answer: Answer, report: Report) -> None:
+def grade(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -> None:
     report.total += 1
     right_subject = (item.model is not None and answer.model == item.model) or (
         item.model is None and item.license is not None and answer.model is None and answer.license == item.license
-    )
+    ) or _same_rider_by_license(item, answer, kb)
     right = right_subject and answer.topic == item.topic
     if item.expect == ANSWERED:
         report.in_scope += 1
@@ -187,10 +187,19 @@ def grade(item: Item, answer: Answer, report: Report) -> None:
         report.failures.append((item, answer, "answered an out-of-scope question"))
 
 
+def _same_rider_by_license(item: Item, answer: Answer, kb: KnowledgeBase) -> bool:
+    """A question labelled for a model but phrased about its licence ("my llama 3 license") is right
+    when answered for that licence, as long as the model does not override the topic."""
+    if item.model is None or answer.model is not None or answer.license is None:
+        return False
+    model = kb.models[item.model]
+    return answer.license == model.license and item.topic not in model.overrides
+
+
 def evaluate(matcher: Matcher, items: list[Item]) -> Report:
     report = Report()
     for item in items:
-        grade(item, matcher.match(item.q), report)
+        grade(item, matcher.match(item.q), report, matcher.kb)
     return report
 
 

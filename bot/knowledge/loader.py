@@ -176,13 +176,17 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
     # -- licences ------------------------------------------------------------------------------
     licenses: dict[str, License] = {}
     license_files: dict[str, Path] = {}
+    broken: set[str] = set()
     lic_dir = root / "licenses"
     for path in sorted(lic_dir.glob("*.yaml")) if lic_dir.is_dir() else []:
         data = ld.read_yaml(path)
         if data is None:
+            broken.add(path.stem)
             continue
         entry = f"license {data.get('id', path.stem)}" if isinstance(data, dict) else path.stem
         if not ld.check_spec(path, entry, data, schema.LICENSE_FILE):
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                broken.add(data["id"])  # reported once here, not again by every model using it
             continue
         lid = str(data["id"])
         if lid in licenses:
@@ -233,6 +237,8 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
                 continue
             lid = str(raw["license"])
             lic = licenses.get(lid)
+            if lic is None and lid in broken:
+                continue
             if lic is None:
                 known = ", ".join(sorted(licenses)) or "none loaded"
                 ld.problem(path, entry, "license", f"unknown licence id {lid!r} (known: {known})")
@@ -300,6 +306,8 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
                 claim(a, f"derivative {d.name} of model {m.id}", path, f"model {m.id}", f"derivatives {d.name} aliases[{i}]")
     for f in families.values():
         for i, a in enumerate(f.aliases):
+            if len(f.members) == 1 and owners.get(normalize(a)) == f"model {f.members[0]}":
+                continue  # a one-model family may share its name with that model ("bloom")
             claim(a, f"family {f.id}", root.parent / f.file, f"family {f.id}", f"aliases[{i}]")
     for lic in licenses.values():
         for i, a in enumerate((lic.name, *lic.aliases)):

@@ -102,6 +102,19 @@ class Matcher:
             | {t for t in phrase_words if t.isalpha() and len(t) >= 5}
         )
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        # For each family, the words that set a member apart once the family name is stripped from its
+        # aliases ("deepseek r1" -> "r 1"); numbers alone are not enough ("llama ... 2" stays a family).
+        self._family_hints: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for fam in kb.families.values():
+            prefixes = [tokens(a) for a in fam.aliases]
+            for member in fam.members:
+                m = kb.models[member]
+                for alias in (m.name, *m.aliases):
+                    toks = tokens(alias)
+                    for prefix in prefixes:
+                        rest = toks[len(prefix) :]
+                        if prefix and toks[: len(prefix)] == prefix and rest and any(c.isalpha() for c in rest[0]):
+                            self._family_hints.setdefault(fam.id, []).append((rest, member))
         self._learned: dict[str, tuple[str | None, str | None, str]] = {}
         for question, model_id, license_id, topic in kb.learned:
             self.learn(question, model_id, license_id, topic)
@@ -120,7 +133,7 @@ class Matcher:
         stems = frozenset(stem(t) for t in toks)
         if not stems:
             return
-        weight = sum(GENERIC_WEIGHT if (t in vocab.STOPWORDS or t in ("license", "model")) else 1.0 for t in set(toks))
+        weight = sum(_stem_weight(s) for s in stems)
         index = len(self._phrasings)
         self._phrasings.append(_Phrasing(stems, weight, topic, weak))
         for s in stems:
@@ -149,9 +162,10 @@ class Matcher:
             return self._answer(question, model_id, license_id, topic, confidence=0.95, reason="learned")
 
         mentions = self._find_mentions(toks)
-        used = set()
+        used: set[int] = set()
         for mention in mentions:
-            used.update(range(mention.start, mention.end))
+            if mention.kind != LICENSE:  # licence names carry topic words ("acceptable use policy")
+                used.update(range(mention.start, mention.end))
         rest = [(i, t) for i, t in enumerate(toks) if i not in used]
         topic, topic_conf, why_not = self._find_topic([t for _, t in rest])
 
@@ -160,6 +174,10 @@ class Matcher:
         families = _unique(m.target for m in mentions if m.kind == FAMILY and not any(
             self.kb.models[x].family == m.target for x in models))
         unknown = self._unknown_name(question, toks, mentions, rest)
+        if not models and len(families) == 1:
+            hinted = self._member_hint(families[0], toks)
+            if hinted is not None:
+                models, families, unknown = [hinted], [], None
         based_on = next((m.label for m in mentions if m.kind == DERIVATIVE), None)
 
         if len(models) > 1:
@@ -168,9 +186,8 @@ class Matcher:
                 based_on = next((m.label or self.kb.models[m.target].name for m in mentions
                                  if m.kind in (MODEL, DERIVATIVE) and m.target != base), based_on)
                 models = [base]
-        elif len(models) == 1 and unknown and self._based_on_target(toks, mentions) == models[0]:
-            based_on = unknown
-            unknown = None
+        elif len(models) == 1 and based_on is None and self._based_on_target(toks, mentions) == models[0]:
+            based_on = _subject_before_based_on(question)
 
         guess = "/".join(x for x in ((models or licenses or families or [None])[0], topic) if x) or None
         confidence = topic_conf * (0.9 if fuzzy else 1.0)
@@ -230,25 +247,26 @@ class Matcher:
         return chosen
 
     def _find_topic(self, rest: list[str]) -> tuple[str | None, float, str]:
-        stems = {stem(t) for t in rest}
+        positions: dict[str, list[int]] = {}
+        for i, t in enumerate(rest):
+            positions.setdefault(stem(t), []).append(i)
         counts: dict[int, int] = {}
-        for s in stems:
+        for s in positions:
             for index in self._by_stem.get(s, ()):
                 counts[index] = counts.get(index, 0) + 1
-        scores: dict[str, float] = {}
-        weak_only: dict[str, bool] = {}
-        used_stems: dict[str, set[str]] = {}
+        # A topic's score is the weight of the distinct question words its matched phrasings cover,
+        # counting strong phrasings only when there are any: more evidence, higher score.
+        strong: dict[str, set[str]] = {}
+        weak: dict[str, set[str]] = {}
         for index, count in counts.items():
             p = self._phrasings[index]
-            if count != len(p.stems):
-                continue
-            best = scores.get(p.topic, 0.0)
-            if p.weight > best or (p.weight == best and not p.weak):
-                scores[p.topic] = p.weight
-                weak_only[p.topic] = p.weak
-            used_stems.setdefault(p.topic, set()).update(p.stems)
-        if not scores:
+            if count == len(p.stems) and _close_together(p.stems, positions):
+                (weak if p.weak else strong).setdefault(p.topic, set()).update(p.stems)
+        if not strong and not weak:
             return None, 0.0, "no-topic"
+        used_stems = {t: strong.get(t, set()) | weak.get(t, set()) for t in {*strong, *weak}}
+        weak_only = {t: t not in strong for t in used_stems}
+        scores = {t: sum(_stem_weight(s) for s in (strong.get(t) or weak[t])) for t in used_stems}
         words = set(rest)
         intent = bool(words & vocab.INTENT) or "?" in "".join(rest)
         licence_words = bool(words & vocab.LICENSE_WORDS)
@@ -256,16 +274,19 @@ class Matcher:
         if not candidates:
             return None, 0.0, "not-a-licence-question"
         order = {t: i for i, t in enumerate(TOPIC_IDS)}
-        candidates.sort(key=lambda t: (-scores[t], order[t]))
+        candidates.sort(key=lambda t: (weak_only[t], -scores[t], order[t]))
         topic = candidates[0]
+        # "how do I fine-tune llama 3 with LoRA" is a how-to question, not a licence question: a weak topic
+        # next to technical words, or any topic inside a how-to phrase, needs an explicit licence word.
         tech = {t for t in words if t in vocab.TECH_CUES and stem(t) not in used_stems[topic]}
-        if (tech or _has_phrase(rest, vocab.TECH_PHRASES)) and not licence_words:
+        how_to = _has_phrase(rest, vocab.TECH_PHRASES)
+        if not licence_words and (how_to or (tech and weak_only[topic])):
             return None, 0.0, "not-a-licence-question"
         score = scores[topic]
         confidence = min(1.0, 0.45 + 0.35 * score)
         if weak_only[topic]:
             confidence = min(confidence, 0.6)
-        if len(candidates) > 1 and scores[candidates[1]] >= score:
+        if len(candidates) > 1 and scores[candidates[1]] >= score and weak_only[candidates[1]] == weak_only[topic]:
             confidence *= 0.85
         return topic, confidence, ""
 
@@ -274,6 +295,8 @@ class Matcher:
         for mention in mentions:
             if mention.kind == FAMILY and mention.end < len(toks) and _NUMBER.match(toks[mention.end]):
                 return " ".join(toks[mention.start : mention.end + 1])
+        if mentions:  # a known model, family or licence was named: other odd words are not model names
+            return None
         for _, tok in rest:
             if tok in self._known or _NUMBER.match(tok) or _SIZE.match(tok) or len(tok) < 2:
                 continue
@@ -281,6 +304,11 @@ class Matcher:
                 continue
             return _original_word(question, tok)
         return None
+
+    def _member_hint(self, family_id: str, toks: tuple[str, ...]) -> str | None:
+        """"deepseek ... r1": a family name plus a member's distinguishing words picks that member."""
+        hits = {m for hint, m in self._family_hints.get(family_id, ()) if _contains(toks, hint)}
+        return hits.pop() if len(hits) == 1 else None
 
     def _based_on_target(self, toks: tuple[str, ...], mentions: list[Mention]) -> str | None:
         for phrase in _BASED_ON:
@@ -328,8 +356,35 @@ class Matcher:
                       best_guess=guess)
 
 
+_GENERIC_STEMS = frozenset(stem(t) for t in ("license", "model", "use", "it", "its"))
+
+
+def _stem_weight(s: str) -> float:
+    if s in vocab.STOPWORDS:
+        return 0.1
+    return GENERIC_WEIGHT if s in _GENERIC_STEMS else 1.0
+
+
+def _close_together(stems: frozenset[str], positions: dict[str, list[int]]) -> bool:
+    """The words of a phrasing must be near each other (any order): "outputs to train" matches
+    "train on its outputs" but not a question that says "output" at one end and "train" at the other."""
+    if len(stems) == 1:
+        return True
+    limit = 2 * len(stems) + 2
+    first, *others = stems
+    for start in positions[first]:
+        if all(any(abs(p - start) <= limit for p in positions[s]) for s in others):
+            return True
+    return False
+
+
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
 
 def _has_phrase(words: list[str], phrases: Iterable[tuple[str, ...]]) -> bool:
@@ -339,6 +394,22 @@ def _has_phrase(words: list[str], phrases: Iterable[tuple[str, ...]]) -> bool:
             if tuple(words[i : i + n]) == phrase:
                 return True
     return False
+
+
+_BASED_ON_RE = re.compile(
+    r"([\w.\-/]+(?:\s+[\w.\-/]+)?)\s+(?:is\s+|which\s+is\s+|that\s+is\s+)?"
+    r"(?:based\s+on|built\s+on|derived\s+from|fine-?tuned\s+from|a\s+fine-?tune\s+of|trained\s+from)\b",
+    re.IGNORECASE,
+)
+
+
+def _subject_before_based_on(question: str) -> str | None:
+    """The name in "LLaVA based on Llama 2": the one or two words before "based on"."""
+    m = _BASED_ON_RE.search(question)
+    if not m:
+        return None
+    words = [w for w in m.group(1).split() if normalize(w) not in vocab.STOPWORDS | vocab.CHAT_WORDS]
+    return " ".join(words) or None
 
 
 def _original_word(question: str, token: str) -> str:

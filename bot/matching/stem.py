@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 _IRREGULAR = {"used": "use", "uses": "use", "using": "use", "usage": "use", "sold": "sell", "ran": "run"}
-_SUFFIXES = ("ings", "ing", "ion", "ies", "ied", "ed", "ly", "es", "s", "e")
-_SECOND = ("ings", "ing", "ion", "ied", "ed", "ly")
+_SUFFIXES = ("ings", "ing", "ies", "ied", "ed", "ly", "es", "s", "e")
+_SECOND = ("ings", "ing", "ied", "ed", "ly")
 
 
 @lru_cache(maxsize=65536)

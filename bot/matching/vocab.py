@@ -32,16 +32,14 @@ LICENSE_WORDS = frozenset(
 TECH_CUES = frozenset(
     """
     vram gpu gpus ram cpu memory lora qlora peft quantize quantized quantization quant gguf ggml awq gptq
-    exl2 prompt prompts template tokenizer tokens context benchmark benchmarks mmlu install installing
+    exl2 prompt prompts template tokenizer context benchmark benchmarks mmlu install installing
     ollama vllm cuda error errors oom crash crashes speed fast faster slow slower better worse best
-    recommend recommended hardware python pytorch transformers script colab notebook epochs epoch
-    hyperparameters learning rate batch dataset format chat_template config download downloading
-    loss accuracy inference latency parameters params architecture layers weights compare
+    recommend recommended hardware python pytorch script colab notebook epochs epoch
+    hyperparameters batch config loss accuracy latency architecture layers
     """.split()
 )
 TECH_PHRASES = (("how", "do", "i"), ("how", "to"), ("how", "can", "i", "make"), ("which", "is"), ("what", "is", "the", "best"))
-# A few tech cues are also licence words in context ("weights" in "share the weights", "dataset" in
-# "synthetic dataset"): they only veto when no topic phrasing used them.
+# A tech cue that is part of the matched topic phrasing ("lora" in "release my lora") does not veto.
 
 # Short function words: never typo-corrected, never taken for an unknown model name.
 STOPWORDS = frozenset(
@@ -57,7 +55,8 @@ STOPWORDS = frozenset(
     tbh imo imho idk afaik iirc btw fyi rn ngl smth sth gonna wanna gotta kinda sorta like get got getting
     make made making use used using uses want need know think say said ask asking question wondering
     wonder tell told mean means meaning sure actually basically literally still even ever never always
-    now today currently again already yet else etc eg ie
+    now today currently again already yet else etc eg ie whats wats hows whos thats theres
+    wrt re regarding anyway
     """.split()
 )
 
