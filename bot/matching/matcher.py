@@ -146,7 +146,7 @@ class Matcher:
     def _correct_uncached(self, token: str) -> str:
         if len(token) < 4 or not token.isalpha() or token in self._known:
             return token
-        limit = 1 if len(token) < 7 else 2
+        limit = 1 if len(token) < 9 else 2
         hit = process.extractOne(token, self._correctable, scorer=Levenshtein.distance, score_cutoff=limit)
         return hit[0] if hit else token
 
@@ -174,6 +174,10 @@ class Matcher:
         families = _unique(m.target for m in mentions if m.kind == FAMILY and not any(
             self.kb.models[x].family == m.target for x in models))
         unknown = self._unknown_name(question, toks, mentions, rest)
+        if unknown is not None and models and any(
+            m.kind == MODEL and " ".join(toks[m.start : m.end + 1]) == unknown for m in mentions
+        ):
+            models, families = [], []
         if not models and len(families) == 1:
             hinted = self._member_hint(families[0], toks)
             if hinted is not None:
@@ -293,7 +297,9 @@ class Matcher:
     def _unknown_name(self, question: str, toks: tuple[str, ...], mentions: list[Mention],
                       rest: list[tuple[int, str]]) -> str | None:
         for mention in mentions:
-            if mention.kind == FAMILY and mention.end < len(toks) and _NUMBER.match(toks[mention.end]):
+            # "llama 5", "phi-3": a known name followed by a version number that no alias has is a
+            # different model, never a typo for the one we know
+            if mention.kind in (FAMILY, MODEL) and mention.end < len(toks) and _is_version(toks, mention.end):
                 return " ".join(toks[mention.start : mention.end + 1])
         if mentions:  # a known model, family or licence was named: other odd words are not model names
             return None
@@ -363,6 +369,17 @@ def _stem_weight(s: str) -> float:
     if s in vocab.STOPWORDS:
         return 0.1
     return GENERIC_WEIGHT if s in _GENERIC_STEMS else 1.0
+
+
+_QUANTITY = frozenset("k m million millions billion thousand hundred users user mau maus dollars usd eur gb mb tokens percent".split())
+
+
+def _is_version(toks: tuple[str, ...], i: int) -> bool:
+    """Is toks[i] a version number ("3", "3.5", "2407") rather than a quantity ("700 million")?"""
+    tok = toks[i]
+    if not _NUMBER.match(tok) or (i + 1 < len(toks) and toks[i + 1] in _QUANTITY):
+        return False
+    return "." in tok or tok.startswith("0") or len(tok) <= 2 or len(tok) == 4
 
 
 def _close_together(stems: frozenset[str], positions: dict[str, list[int]]) -> bool:

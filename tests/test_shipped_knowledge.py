@@ -1,0 +1,84 @@
+"""Every shipped knowledge file validates, and the knowledge is complete enough to ship."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from bot.cli import main
+from bot.evaluation import THRESHOLDS, evaluate, load_items
+from bot.knowledge import TOPIC_IDS, default_knowledge_dir
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "license_facts.yaml"
+
+
+def test_every_shipped_file_validates(shipped_kb):
+    assert shipped_kb.models and shipped_kb.licenses
+
+
+def test_every_model_has_all_eleven_topics(shipped_kb):
+    for model in shipped_kb.models.values():
+        assert set(model.riders) == set(TOPIC_IDS), model.id
+
+
+def test_every_source_is_referenced_and_every_licence_has_a_url(shipped_kb):
+    referenced = set()
+    for lic in shipped_kb.licenses.values():
+        assert lic.url.startswith("https://"), lic.id
+        referenced.update(lic.sources)
+        for rider in lic.riders.values():
+            referenced.update(q.source for q in rider.quotes)
+    for model in shipped_kb.models.values():
+        for rider in model.riders.values():
+            referenced.update(q.source for q in rider.quotes)
+        referenced.update(q.source for q in model.license_evidence)
+    assert set(shipped_kb.sources) <= referenced, set(shipped_kb.sources) - referenced
+
+
+def test_every_source_keeps_its_provenance_header():
+    for path in (default_knowledge_dir() / "sources").glob("*.txt"):
+        head = path.read_text(encoding="utf-8").split("\n---\n", 1)[0]
+        assert head.startswith("source:"), path.name
+
+
+def test_covers_every_model_of_the_reference_fact_sheet(shipped_kb):
+    if not REFERENCE.is_file():  # the fact sheet lives beside the checkout, not in it
+        return
+    facts = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["models"]
+    assert set(facts) <= set(shipped_kb.models), set(facts) - set(shipped_kb.models)
+    for model_id, fact in facts.items():
+        for topic, entry in fact["topics"].items():
+            ours = shipped_kb.models[model_id].riders[topic]
+            if entry["verdict"] == "not-verified":
+                assert ours.verdict == "not-verified", (model_id, topic)
+            elif ours.verdict != entry["verdict"]:
+                # we may disagree with the fact sheet, but only with a note that quotes why
+                assert ours.note, (model_id, topic, ours.verdict, entry["verdict"])
+
+
+def test_export_json_lists_models_with_all_topics(capsys):
+    assert main(["kb", "export", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"models", "licenses"} <= set(data)
+    for model in data["models"]:
+        assert {"id", "name", "family", "license", "aliases", "riders"} <= set(model)
+        assert set(model["riders"]) == set(TOPIC_IDS)
+        for rider in model["riders"].values():
+            assert {"verdict", "answer", "quotes"} <= set(rider)
+    assert all({"id", "name", "url"} <= set(lic) for lic in data["licenses"])
+
+
+def test_eval_meets_thresholds(engine):
+    items = load_items(default_knowledge_dir() / "eval", engine.kb)
+    report = evaluate(engine.matcher, items)
+    m = report.metrics
+    assert m["in_scope"] >= 150 and m["out_of_scope"] >= 50 and m["near_miss"] >= 25
+    assert m["in_scope_accuracy"] >= THRESHOLDS["in_scope_accuracy"], m
+    assert m["wrong_confident_rate"] <= THRESHOLDS["wrong_confident_rate"], m
+    assert m["out_of_scope_abstention"] >= THRESHOLDS["out_of_scope_abstention"], m
+    covered_models = {i.model for i in items if i.expect == "answered" and i.model}
+    covered_topics = {i.topic for i in items if i.expect == "answered"}
+    assert covered_models == set(engine.kb.models)
+    assert covered_topics == set(TOPIC_IDS)
