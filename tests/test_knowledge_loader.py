@@ -140,3 +140,9 @@ def test_schema_is_json_and_covers_the_three_files(capsys):
     verdict = schema["$defs"]["license_file"]["properties"]["riders"]["properties"]["commercial-use"]["properties"]["verdict"]
     assert "not-addressed" in verdict["enum"]
     assert json_schema() == schema
+
+
+def test_not_covered_name_may_not_shadow_a_model_alias(tmp_path):
+    fam = family_data() | {"not_covered": ["toy 1"]}
+    msgs = problems(write_kb(tmp_path, family=fam))
+    assert any("family toy: not_covered[0]: alias 'toy 1'" in m for m in msgs)

@@ -124,3 +124,15 @@ def test_learned_phrasing_is_answered_after_teaching(engine):
     taught = fresh.ask(question)
     assert (taught.status, taught.model, taught.topic) == (ANSWERED, "llama-2", "commercial-use")
     assert fresh.ask("llama two money stuff ok").model == "llama-2"  # a close variant
+
+
+@pytest.mark.parametrize("question", ["is sdxl turbo ok for commercial use", "qwen3 max commercial use?", "is phi-3 ok commercially"])
+def test_look_alikes_we_do_not_cover_are_not_answered_as_their_namesakes(engine, question):
+    answer = engine.ask(question)
+    assert answer.status == UNANSWERED and answer.model is None and answer.unknown_model
+
+
+def test_naming_a_licence_next_to_a_model_asks_what_licence_it_is(engine):
+    answer = engine.ask("is qwen2.5 3b apache")
+    assert (answer.status, answer.model, answer.topic) == (ANSWERED, "qwen2.5-3b", "open-source-status")
+    assert answer.verdict == "no"  # it is under the Qwen Research License, not Apache 2.0

@@ -279,6 +279,7 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
             aliases=tuple(str(a) for a in data.get("aliases") or ()),
             members=tuple(members),
             file=str(path.relative_to(root.parent)),
+            not_covered=tuple(str(a) for a in data.get("not_covered") or ()),
         )
 
     # -- aliases: one owner per normalised spelling ----------------------------------------------------
@@ -309,6 +310,8 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
             if len(f.members) == 1 and owners.get(normalize(a)) == f"model {f.members[0]}":
                 continue  # a one-model family may share its name with that model ("bloom")
             claim(a, f"family {f.id}", root.parent / f.file, f"family {f.id}", f"aliases[{i}]")
+        for i, a in enumerate(f.not_covered):
+            claim(a, f"the not-covered names of family {f.id}", root.parent / f.file, f"family {f.id}", f"not_covered[{i}]")
     for lic in licenses.values():
         for i, a in enumerate((lic.name, *lic.aliases)):
             claim(a, f"license {lic.id}", license_files[lic.id], f"license {lic.id}", f"aliases[{i}]" if i else "name")

@@ -90,6 +90,7 @@ class Family:
     aliases: tuple[str, ...]
     members: tuple[str, ...]
     file: str = ""
+    not_covered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ FAMILY_FILE = Spec(
         "family": S(True, nonempty=True),
         "name": S(True, nonempty=True),
         "aliases": STRINGS,
+        "not_covered": Spec("list", item=S(nonempty=True),
+                            description="names that look like this family's models but are not covered: the bot says it does not know them"),
         "models": Spec("list", required=True, item=MODEL),
     },
 )

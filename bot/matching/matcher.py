@@ -30,8 +30,8 @@ from bot.matching.answer import ANSWERED, CLARIFY, UNANSWERED, Answer, Candidate
 from bot.matching.stem import stem
 from bot.textnorm import normalize, tokens
 
-MODEL, DERIVATIVE, LICENSE, FAMILY = "model", "derivative", "license", "family"
-_KIND_RANK = {MODEL: 3, DERIVATIVE: 3, LICENSE: 2, FAMILY: 1}
+MODEL, DERIVATIVE, LICENSE, FAMILY, NOT_COVERED = "model", "derivative", "license", "family", "not-covered"
+_KIND_RANK = {NOT_COVERED: 4, MODEL: 3, DERIVATIVE: 3, LICENSE: 2, FAMILY: 1}
 _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmk]$|^\d+x$")
 _BASED_ON = (("based", "on"), ("built", "on"), ("derived", "from"), ("fine", "tune", "of"), ("finetune", "of"),
@@ -76,6 +76,8 @@ class Matcher:
         for fam in kb.families.values():
             for alias in fam.aliases:
                 self._add_alias(alias, FAMILY, fam.id)
+            for name in fam.not_covered:
+                self._add_alias(name, NOT_COVERED, fam.id, name)
         for entries in self._alias_index.values():
             entries.sort(key=lambda e: (-len(e[0]), -_KIND_RANK[e[1]]))
 
@@ -174,6 +176,9 @@ class Matcher:
         families = _unique(m.target for m in mentions if m.kind == FAMILY and not any(
             self.kb.models[x].family == m.target for x in models))
         unknown = self._unknown_name(question, toks, mentions, rest)
+        not_covered = next((m.label for m in mentions if m.kind == NOT_COVERED), None)
+        if not_covered is not None:  # "sdxl turbo": looks like a model we know, but is not covered
+            unknown, models, families, licenses = not_covered, [], [], []
         if unknown is not None and models and any(
             m.kind == MODEL and " ".join(toks[m.start : m.end + 1]) == unknown for m in mentions
         ):
@@ -196,6 +201,8 @@ class Matcher:
         guess = "/".join(x for x in ((models or licenses or families or [None])[0], topic) if x) or None
         confidence = topic_conf * (0.9 if fuzzy else 1.0)
 
+        if topic is None and models and licenses and why_not == "no-topic":
+            topic, confidence = "open-source-status", 0.7
         if topic is None:
             return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None,
                           unknown_model=unknown if not models else None, confidence=confidence,
