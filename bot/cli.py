@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,31 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
     kb_sub.required = True
     kb_sub.add_parser("validate", help="check every knowledge file; exit 1 on any error")
+    alias = kb_sub.add_parser("alias", help="add an alias to a model (validated, written to knowledge/edits/)")
+    alias.add_argument("model", help="model id, e.g. llama-2")
+    alias.add_argument("alias", help="the new spelling, e.g. 'L2-chat'")
+
+    review = sub.add_parser("review", help="the queue of questions the bot could not answer")
+    review_sub = review.add_subparsers(dest="review_command", metavar="ACTION")
+    review_sub.required = True
+    listing = review_sub.add_parser("list", help="list queue entries")
+    listing.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="open")
+    listing.add_argument("--sort", choices=["count", "newest"], default="count", help="most asked first, or newest")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    show = review_sub.add_parser("show", help="everything known about one entry")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    resolve = review_sub.add_parser("resolve", help="link an entry to an answer; its wording is learned")
+    resolve.add_argument("id", type=int)
+    resolve.add_argument("--model", help="model id (or give --license for a licence question)")
+    resolve.add_argument("--license", help="licence id")
+    resolve.add_argument("--topic", required=True)
+    dismiss = review_sub.add_parser("dismiss", help="drop an entry (off-topic, spam, duplicate...)")
+    dismiss.add_argument("id", type=int)
+    dismiss.add_argument("--reason", required=True)
+    export_q = review_sub.add_parser("export", help="the queue as CSV on stdout")
+    export_q.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="all")
     kb_sub.add_parser("schema", help="print a JSON Schema of the knowledge files")
     export = kb_sub.add_parser("export", help="print the resolved knowledge")
     export.add_argument("--json", action="store_true", required=True, help="JSON output (the only format)")
@@ -72,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ok: {len(kb.models)} models, {len(kb.licenses)} licences, {len(kb.sources)} sources, "
                   f"{sum(len(m.riders) for m in kb.models.values())} riders")
             return EXIT_OK
+        if args.kb_command == "alias":
+            return asyncio.run(_kb_alias(settings, knowledge_dir, kb, args))
         from bot.knowledge.export import export_json
 
         print(json.dumps(export_json(kb), indent=2, ensure_ascii=False))
@@ -81,39 +109,170 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = Engine(kb, knowledge_dir)
     if args.command == "ask":
-        return _ask(engine, args.question, args.json)
+        return asyncio.run(_ask(engine, settings, args.question, args.json))
     if args.command == "chat":
         from bot.console import run_console
 
-        return run_console(engine)
+        return asyncio.run(_with_storage(engine, settings, lambda log: run_console(engine, log=log)))
+    if args.command == "review":
+        return asyncio.run(_review(engine, settings, args))
     if args.command == "eval":
         return _eval(engine, knowledge_dir, args)
     parser.error(f"unknown command {args.command}")  # pragma: no cover
     return EXIT_USAGE
 
 
-def _ask(engine, question: str, as_json: bool) -> int:
+async def _open_storage(engine, settings: Settings):
+    """Open the database named by RIDERBOT_DB and teach the matcher what moderators resolved."""
+    from bot.storage import Storage
+
+    storage = await Storage.open(settings.db_path)
+    for question, model, license_id, topic in await storage.learned():
+        if (model is None or model in engine.kb.models) and (license_id is None or license_id in engine.kb.licenses):
+            engine.matcher.learn(question, model, license_id, topic)
+    return storage
+
+
+async def _with_storage(engine, settings: Settings, body) -> int:
+    """Run a console-style `body(log)` where `log(answer)` queues what could not be answered."""
+    from bot.engine import asked_from, needs_review
+
+    storage = await _open_storage(engine, settings)
+    loop = asyncio.get_running_loop()
+    pending: list[asyncio.Future] = []
+
+    def log(answer) -> None:
+        if needs_review(answer):
+            pending.append(asyncio.run_coroutine_threadsafe(storage.log_question(asked_from(answer, source="cli")), loop))
+
+    try:
+        return await asyncio.to_thread(body, log)
+    finally:
+        for future in pending:
+            await asyncio.wrap_future(future)
+        await storage.close()
+
+
+async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
+    from bot.engine import asked_from, needs_review
     from bot.rendering import render_text
 
     if question == "-":
         questions = [line.rstrip("\n") for line in sys.stdin]
     else:
         questions = [question]
-    for q in questions:
-        if not q.strip():
-            if question == "-":
-                print(json.dumps({"status": "unanswered", "error": "empty question"}) if as_json else "")
-                continue
+        if not question.strip():
             print("riderbot: the question is empty", file=sys.stderr)
             return EXIT_USAGE
-        answer = engine.ask(q)
-        if as_json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
-        else:
-            print(render_text(engine.kb, answer), flush=True)
-            if len(questions) > 1:
-                print("-" * 40)
+    storage = await _open_storage(engine, settings)
+    try:
+        for q in questions:
+            if not q.strip():
+                print(json.dumps({"status": "unanswered", "error": "empty question"}) if as_json else "")
+                continue
+            answer = engine.ask(q)
+            if needs_review(answer):
+                await storage.log_question(asked_from(answer, source="cli"))
+            if as_json:
+                print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+            else:
+                print(render_text(engine.kb, answer), flush=True)
+                if len(questions) > 1:
+                    print("-" * 40)
+    finally:
+        await storage.close()
     return EXIT_OK
+
+
+async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
+    from bot.knowledge.edits import EditRefused, add_alias
+    from bot.storage import Storage
+
+    before = list(kb.models[args.model].aliases) if args.model in kb.models else None
+    try:
+        add_alias(knowledge_dir, kb, args.model, args.alias)
+    except EditRefused as exc:
+        print(f"riderbot: alias refused, nothing changed: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    storage = await Storage.open(settings.db_path)
+    try:
+        await storage.audit(None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias)
+    finally:
+        await storage.close()
+    print(f"added alias {args.alias!r} to {args.model} (knowledge/edits/{kb.models[args.model].family}.yaml)")
+    return EXIT_OK
+
+
+async def _review(engine, settings: Settings, args) -> int:
+    from bot.storage import Storage
+
+    storage = await Storage.open(settings.db_path)
+    try:
+        return await _review_action(engine, storage, args)
+    finally:
+        await storage.close()
+
+
+async def _review_action(engine, storage, args) -> int:
+    action = args.review_command
+    if action == "list":
+        status = None if args.status == "all" else args.status
+        rows = await storage.list_queue(status, sort=args.sort, limit=args.limit)
+        if args.json:
+            print(json.dumps([_entry_json(r) for r in rows], indent=2, ensure_ascii=False))
+        elif not rows:
+            print(f"no {args.status} entries")
+        else:
+            for r in rows:
+                print(f"#{r['id']:<5} x{r['count']:<4} [{r['status']}] {r['question'][:70]!r}  guess: {r['best_guess'] or '-'}")
+        return EXIT_OK
+    if action == "export":
+        sys.stdout.write(await storage.export_csv(None if args.status == "all" else args.status))
+        return EXIT_OK
+    entry = await storage.get_entry(args.id)
+    if entry is None:
+        print(f"riderbot: no queue entry #{args.id}", file=sys.stderr)
+        return EXIT_USAGE
+    if action == "show":
+        data = _entry_json(entry)
+        if args.json:
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            for key, value in data.items():
+                print(f"{key:>18}: {value}")
+        return EXIT_OK
+    if action == "dismiss":
+        await storage.dismiss(args.id, args.reason, None)
+        print(f"dismissed #{args.id} ({args.reason})")
+        return EXIT_OK
+    # resolve
+    kb = engine.kb
+    if args.topic not in kb.topics:
+        print(f"riderbot: unknown topic {args.topic!r}; topics: {', '.join(kb.topics)}", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.model is None) == (args.license is None):
+        print("riderbot: give exactly one of --model or --license", file=sys.stderr)
+        return EXIT_USAGE
+    if args.model is not None and args.model not in kb.models:
+        print(f"riderbot: unknown model {args.model!r}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.license is not None and args.license not in kb.licenses:
+        print(f"riderbot: unknown licence {args.license!r}", file=sys.stderr)
+        return EXIT_USAGE
+    await storage.resolve(args.id, args.model, args.license, args.topic, None)
+    print(f"resolved #{args.id}: {entry['question']!r} -> {args.model or args.license}/{args.topic}")
+    return EXIT_OK
+
+
+def _entry_json(row: dict) -> dict:
+    from bot.storage import _iso
+
+    out = dict(row)
+    out.pop("normalized", None)
+    for key in ("first_seen", "last_seen", "decided_at"):
+        if key in out:
+            out[key] = _iso(out[key])
+    return out
 
 
 def _eval(engine, knowledge_dir: Path, args) -> int:

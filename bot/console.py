@@ -12,7 +12,8 @@ Type a question and press Enter; Ctrl-D (or Ctrl-C) quits."""
 MAX_QUESTION = 1000
 
 
-def run_console(engine: Engine, stdin=None, stdout=None) -> int:
+def run_console(engine: Engine, stdin=None, stdout=None, log=None) -> int:
+    """`log(answer)` is called for every answer (the CLI queues the unanswered ones)."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -37,7 +38,10 @@ def run_console(engine: Engine, stdin=None, stdout=None) -> int:
             if len(question) > MAX_QUESTION:
                 print(f"That question is {len(question)} characters long; please keep it under {MAX_QUESTION}.", file=stdout)
                 continue
-            print(render_text(engine.kb, engine.ask(question)), file=stdout, flush=True)
+            answer = engine.ask(question)
+            if log is not None:
+                log(answer)
+            print(render_text(engine.kb, answer), file=stdout, flush=True)
     except KeyboardInterrupt:
         pass
     print("\nbye", file=stdout)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.matching import Answer, Matcher
+from bot.matching import ANSWERED, Answer, Matcher
+from bot.storage import Asked
 
 
 class Engine:
@@ -37,3 +38,24 @@ class Engine:
 
     def replace(self, kb: KnowledgeBase) -> None:
         self._set(kb)
+
+
+def needs_review(answer: Answer) -> bool:
+    """Unanswered and clarify outcomes go to the review queue."""
+    return answer.status != ANSWERED
+
+
+def asked_from(answer: Answer, *, source: str, guild_id: int | None = None, channel_id: int | None = None,
+               user_id: int | None = None) -> Asked:
+    """The review-queue record for an outcome the bot could not answer with confidence."""
+    return Asked(
+        question=answer.question,
+        outcome=answer.status,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        best_guess=answer.best_guess,
+        confidence=round(answer.confidence, 3),
+        unknown_model=answer.unknown_model,
+        source=source,
+    )

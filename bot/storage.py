@@ -188,7 +188,7 @@ class Storage:
             if existing is not None:
                 await self.db.execute(
                     "UPDATE queue SET count = count + 1, last_seen = ?, best_guess = COALESCE(?, best_guess),"
-                    " confidence = COALESCE(?, confidence), unknown_model = COALESCE(?, unknown_model) WHERE id = ?",
+                    " confidence = COALESCE(?, confidence), unknown_model = COALESCE(unknown_model, ?) WHERE id = ?",
                     (now, asked.best_guess, asked.confidence, asked.unknown_model, existing),
                 )
                 queue_id, created = existing, False
@@ -209,12 +209,18 @@ class Storage:
         return queue_id, created
 
     def _similar(self, norm: str) -> int | None:
+        """An open entry with the same wording, or nearly the same (typos, punctuation, word order),
+        but never one that differs in a number: "llama 5" and "llama 6" are different questions."""
+        numbers = _numbers(norm)
+        same_numbers = {}
         for queue_id, other in self._open_norms.items():
             if other == norm:
                 return queue_id
-        if not self._open_norms:
+            if _numbers(other) == numbers:
+                same_numbers[queue_id] = other
+        if not same_numbers:
             return None
-        hit = process.extractOne(norm, self._open_norms, scorer=fuzz.token_sort_ratio, score_cutoff=GROUP_SIMILARITY)
+        hit = process.extractOne(norm, same_numbers, scorer=fuzz.token_sort_ratio, score_cutoff=GROUP_SIMILARITY)
         return hit[2] if hit else None
 
     async def list_queue(self, status: str | None = "open", sort: str = "count", limit: int = 20,
@@ -442,6 +448,10 @@ class Storage:
     async def integrity_ok(self) -> bool:
         async with self.db.execute("PRAGMA integrity_check") as cur:
             return (await cur.fetchone())[0] == "ok"
+
+
+def _numbers(norm: str) -> frozenset[str]:
+    return frozenset(t for t in norm.split() if any(c.isdigit() for c in t))
 
 
 def _iso(ts: float | None) -> str:

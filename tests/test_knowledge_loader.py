@@ -133,10 +133,10 @@ def test_cli_validate_exit_codes(tmp_path, capsys):
     assert "licenses/toy.yaml: license toy: riders.commercial-use.verdict" in err
 
 
-def test_schema_is_json_and_covers_the_three_files(capsys):
+def test_schema_is_json_and_covers_every_kind_of_file(capsys):
     assert main(["kb", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert set(schema["$defs"]) == {"topics_file", "license_file", "family_file"}
+    assert set(schema["$defs"]) == {"topics_file", "license_file", "family_file", "edits_file"}
     verdict = schema["$defs"]["license_file"]["properties"]["riders"]["properties"]["commercial-use"]["properties"]["verdict"]
     assert "not-addressed" in verdict["enum"]
     assert json_schema() == schema

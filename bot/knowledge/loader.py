@@ -5,7 +5,7 @@ Every problem is collected (not just the first) and reported as `file: entry: fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -148,12 +148,40 @@ def _rider(raw: dict[str, Any]) -> Rider:
     )
 
 
-def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
-    """Load and validate the knowledge folder; raise KnowledgeError listing every problem."""
+def read_edits(root: Path) -> dict[str, Any]:
+    """The edit overlays (knowledge/edits/<family>.yaml) as raw data, by family id; {} if none."""
+    folder = root / "edits"
+    out: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            out[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8")) or {"models": {}}
+        except (OSError, yaml.YAMLError):
+            out[path.stem] = None  # reported properly by load_knowledge
+    return out
+
+
+def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None = None) -> KnowledgeBase:
+    """Load and validate the knowledge folder; raise KnowledgeError listing every problem.
+
+    `edits` replaces the overlays in knowledge/edits/ (family id -> file data): that is how a
+    pending edit is validated before anything is written.
+    """
     root = Path(root) if root is not None else default_knowledge_dir()
     ld = _Loader(root)
     if not root.is_dir():
         raise KnowledgeError([Problem(str(root), "", "", "knowledge folder not found")])
+    overlays: dict[str, Any] = {}
+    edit_dir = root / "edits"
+    if edits is None:
+        for path in sorted(edit_dir.glob("*.yaml")) if edit_dir.is_dir() else []:
+            data = ld.read_yaml(path)
+            if data is not None and ld.check_spec(path, "", data, schema.EDITS_FILE):
+                overlays[path.stem] = data
+    else:
+        for fid, data in edits.items():
+            if ld.check_spec(edit_dir / f"{fid}.yaml", "", data, schema.EDITS_FILE):
+                overlays[fid] = data
+    unused = {(fid, mid) for fid, data in overlays.items() for mid in data["models"]}
 
     bodies = ld.load_sources()
     collapsed = {sid: collapse_ws(body) for sid, body in bodies.items()}
@@ -246,6 +274,15 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
             overrides = {tid: _rider(r) for tid, r in (raw.get("riders") or {}).items()}
             for tid, rider in overrides.items():
                 check_rider(path, entry, f"riders.{tid}", rider)
+            edit = (overlays.get(fid) or {"models": {}})["models"].get(mid) or {}
+            unused.discard((fid, mid))
+            for tid, text in (edit.get("answers") or {}).items():
+                base = overrides.get(tid) or lic.riders.get(tid)
+                if base is None:
+                    ld.problem(edit_dir / f"{fid}.yaml", entry, f"answers.{tid}", "no rider to edit for this topic")
+                    continue
+                overrides[tid] = replace(base, answer=" ".join(str(text).split()))
+            raw = {**raw, "aliases": [*raw["aliases"], *(edit.get("aliases") or ())]}
             resolved = {tid: overrides.get(tid) or lic.riders.get(tid) for tid in TOPIC_IDS}
             for tid, rider in resolved.items():
                 if rider is None:
@@ -281,6 +318,9 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
             file=str(path.relative_to(root.parent)),
             not_covered=tuple(str(a) for a in data.get("not_covered") or ()),
         )
+
+    for fid, mid in sorted(unused):
+        ld.problem(edit_dir / f"{fid}.yaml", f"model {mid}", "", f"no model {mid!r} in family {fid!r}")
 
     # -- aliases: one owner per normalised spelling ----------------------------------------------------
     owners: dict[str, str] = {}

@@ -118,6 +118,23 @@ FAMILY_FILE = Spec(
     },
 )
 
+EDITS_FILE = Spec(
+    "obj",
+    fields={
+        "models": Spec(
+            "map",
+            required=True,
+            values=Spec(
+                "obj",
+                fields={
+                    "aliases": STRINGS,
+                    "answers": Spec("map", keys=TOPIC_IDS, values=S(nonempty=True)),
+                },
+            ),
+        ),
+    },
+)
+
 _TYPE_NAMES = {"str": "text", "bool": "true or false", "list": "a list", "obj": "a mapping", "map": "a mapping"}
 
 
@@ -218,15 +235,17 @@ def json_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "riderbot knowledge file",
-        "description": "knowledge/topics.yaml, knowledge/licenses/*.yaml or knowledge/models/*.yaml",
+        "description": "knowledge/topics.yaml, licenses/*.yaml, models/*.yaml or edits/*.yaml",
         "$defs": {
             "topics_file": to_json_schema(TOPICS_FILE),
             "license_file": to_json_schema(LICENSE_FILE),
             "family_file": to_json_schema(FAMILY_FILE),
+            "edits_file": to_json_schema(EDITS_FILE),
         },
         "anyOf": [
             {"$ref": "#/$defs/topics_file"},
             {"$ref": "#/$defs/license_file"},
             {"$ref": "#/$defs/family_file"},
+            {"$ref": "#/$defs/edits_file"},
         ],
     }
