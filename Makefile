@@ -35,6 +35,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/riderbot kb validate
 	$(BIN)/python -m pytest
+	$(BIN)/riderbot bench --quick
 
 eval: $(STAMP)
 	$(BIN)/riderbot eval

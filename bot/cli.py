@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
+    bench = sub.add_parser("bench", help="measure matching speed, loading and memory against a plain baseline")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="a few seconds; fails only on a 10x regression")
+
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
     kb_sub.required = True
@@ -78,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"riderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     knowledge_dir = args.knowledge or settings.knowledge_dir
+
+    if args.command == "bench":
+        from bot.bench import main as bench_main
+
+        return bench_main(args.json, args.quick)
 
     if args.command == "kb" and args.kb_command == "schema":
         from bot.knowledge.schema import json_schema

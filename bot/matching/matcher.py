@@ -99,10 +99,12 @@ class Matcher:
         for body in kb.sources.values():
             source_words.update(tokens(body))
         self._known = frozenset(source_words | phrase_words | vocab.CHAT_WORDS | vocab.STOPWORDS | alias_words)
-        self._correctable = sorted(
-            {t for t in alias_words if t.isalpha() and len(t) >= 4}
-            | {t for t in phrase_words if t.isalpha() and len(t) >= 5}
-        )
+        # Typo targets, bucketed by first letter: a typo rarely changes the first letter, and scoring one
+        # bucket instead of the whole vocabulary keeps the cost flat as the knowledge base grows.
+        self._correctable: dict[str, list[str]] = {}
+        for t in sorted({t for t in alias_words if t.isalpha() and len(t) >= 4}
+                        | {t for t in phrase_words if t.isalpha() and len(t) >= 5}):
+            self._correctable.setdefault(t[0], []).append(t)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         # For each family, the words that set a member apart once the family name is stripped from its
         # aliases ("deepseek r1" -> "r 1"); numbers alone are not enough ("llama ... 2" stays a family).
@@ -149,7 +151,7 @@ class Matcher:
         if len(token) < 4 or not token.isalpha() or token in self._known:
             return token
         limit = 1 if len(token) < 9 else 2
-        hit = process.extractOne(token, self._correctable, scorer=Levenshtein.distance, score_cutoff=limit)
+        hit = process.extractOne(token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance, score_cutoff=limit)
         return hit[0] if hit else token
 
     # -- matching ----------------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""The benchmark's own machinery: synthetic knowledge is valid and answerable, checks catch regressions."""
+
+from __future__ import annotations
+
+from bot.bench import TARGETS, check_targets, write_synthetic
+from bot.knowledge import default_knowledge_dir, load_knowledge
+from bot.matching import ANSWERED, Matcher
+
+
+def test_synthetic_knowledge_validates_and_its_models_are_found(tmp_path):
+    questions = write_synthetic(default_knowledge_dir(), tmp_path / "kb", factor=2)
+    kb = load_knowledge(tmp_path / "kb")
+    shipped = load_knowledge()
+    assert len(kb.models) == 2 * len(shipped.models)
+    matcher = Matcher(kb)
+    answered = [matcher.match(q) for q in questions]
+    synthetic = [a for a in answered if a.status == ANSWERED and a.model and a.model.endswith("-s1")]
+    assert len(synthetic) > len(shipped.models) // 2  # most generated questions reach a generated model
+
+
+def _report(qps_1x: float, p99_100x: float) -> dict:
+    size = {"qps": qps_1x, "load_s": 0.1, "rss_mb": 40.0, "speedup": 10.0, "p99_ms": 0.2}
+    return {"sizes": [{"factor": 1, **size}, {"factor": 100, **size, "qps": 2000, "p99_ms": p99_100x}]}
+
+
+def test_checks_pass_at_target_and_fail_on_regression():
+    assert all(c["ok"] for c in check_targets(_report(TARGETS["qps_1x"], 1.0)))
+    failed = [c["check"] for c in check_targets(_report(TARGETS["qps_1x"] / 2, 1.0)) if not c["ok"]]
+    assert failed == ["questions/s at 1x"]
+    # --quick only fails on a gross (10x) regression
+    assert all(c["ok"] for c in check_targets(_report(TARGETS["qps_1x"] / 5, 20.0), slack=10.0))
+    assert not all(c["ok"] for c in check_targets(_report(TARGETS["qps_1x"] / 20, 1.0), slack=10.0))
