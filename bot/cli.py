@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
     kb_sub.required = True
     kb_sub.add_parser("validate", help="check every knowledge file; exit 1 on any error")
+    kb_sub.add_parser("readme", help="regenerate the table of covered models in README.md")
     alias = kb_sub.add_parser("alias", help="add an alias to a model (validated, written to knowledge/edits/)")
     alias.add_argument("model", help="model id, e.g. llama-2")
     alias.add_argument("alias", help="the new spelling, e.g. 'L2-chat'")
@@ -106,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.kb_command == "validate":
             print(f"ok: {len(kb.models)} models, {len(kb.licenses)} licences, {len(kb.sources)} sources, "
                   f"{sum(len(m.riders) for m in kb.models.values())} riders")
+            return EXIT_OK
+        if args.kb_command == "readme":
+            from bot.knowledge.table import update_readme
+
+            readme = Path(__file__).resolve().parents[1] / "README.md"
+            changed = update_readme(readme, kb)
+            print(f"{readme}: {'updated' if changed else 'already current'}")
             return EXIT_OK
         if args.kb_command == "alias":
             return asyncio.run(_kb_alias(settings, knowledge_dir, kb, args))

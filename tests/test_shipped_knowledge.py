@@ -82,3 +82,11 @@ def test_eval_meets_thresholds(engine):
     covered_topics = {i.topic for i in items if i.expect == "answered"}
     assert covered_models == set(engine.kb.models)
     assert covered_topics == set(TOPIC_IDS)
+
+
+def test_readme_table_of_models_is_current(shipped_kb):
+    from bot.knowledge.table import render_readme
+
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert render_readme(text, shipped_kb) == text, "README table is stale: run `.venv/bin/riderbot kb readme`"
