@@ -31,6 +31,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests
+	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
 test: lint
 	$(BIN)/riderbot kb validate

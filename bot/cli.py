@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 
 from bot.knowledge import KnowledgeError, load_knowledge
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
 
     sub.add_parser("chat", help="interactive console: type questions, Ctrl-D to quit")
+    sub.add_parser("run", help="connect to Discord and answer there (needs DISCORD_TOKEN)")
 
     ev = sub.add_parser("eval", help="score the labelled question set")
     ev.add_argument("file", nargs="?", type=Path, help="a YAML question file or folder (default: knowledge/eval)")
@@ -37,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure matching speed, loading and memory against a plain baseline")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="a few seconds; fails only on a 10x regression")
+
+    stats = sub.add_parser("stats", help="questions per day, outcome shares, top models and topics, feedback")
+    stats.add_argument("--days", type=int, default=30)
+    stats.add_argument("--json", action="store_true")
+
+    sub.add_parser("health", help="exit 0 when knowledge is valid, the database writable and the gateway heartbeat recent")
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
@@ -84,10 +92,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     knowledge_dir = args.knowledge or settings.knowledge_dir
 
+    if args.command == "run":
+        from bot.client import run_bot
+
+        return run_bot(settings, knowledge_dir)
+
     if args.command == "bench":
         from bot.bench import main as bench_main
 
         return bench_main(args.json, args.quick)
+
+    if args.command == "health":
+        from bot.health import run_health
+
+        return asyncio.run(run_health(settings, knowledge_dir))
+    if args.command == "stats":
+        return asyncio.run(_stats(settings, args))
 
     if args.command == "kb" and args.kb_command == "schema":
         from bot.knowledge.schema import json_schema
@@ -152,15 +172,14 @@ async def _open_storage(engine, settings: Settings):
 
 async def _with_storage(engine, settings: Settings, body) -> int:
     """Run a console-style `body(log)` where `log(answer)` queues what could not be answered."""
-    from bot.engine import asked_from, needs_review
+    from bot.engine import log_outcome
 
     storage = await _open_storage(engine, settings)
     loop = asyncio.get_running_loop()
     pending: list[asyncio.Future] = []
 
     def log(answer) -> None:
-        if needs_review(answer):
-            pending.append(asyncio.run_coroutine_threadsafe(storage.log_question(asked_from(answer, source="cli")), loop))
+        pending.append(asyncio.run_coroutine_threadsafe(log_outcome(storage, answer, source="cli"), loop))
 
     try:
         return await asyncio.to_thread(body, log)
@@ -171,7 +190,7 @@ async def _with_storage(engine, settings: Settings, body) -> int:
 
 
 async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
-    from bot.engine import asked_from, needs_review
+    from bot.engine import log_outcome
     from bot.rendering import render_text
 
     if question == "-":
@@ -187,9 +206,9 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
             if not q.strip():
                 print(json.dumps({"status": "unanswered", "error": "empty question"}) if as_json else "")
                 continue
+            start = time.perf_counter()
             answer = engine.ask(q)
-            if needs_review(answer):
-                await storage.log_question(asked_from(answer, source="cli"))
+            await log_outcome(storage, answer, source="cli", millis=1000 * (time.perf_counter() - start))
             if as_json:
                 print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
             else:
@@ -278,6 +297,19 @@ async def _review_action(engine, storage, args) -> int:
         return EXIT_USAGE
     await storage.resolve(args.id, args.model, args.license, args.topic, None)
     print(f"resolved #{args.id}: {entry['question']!r} -> {args.model or args.license}/{args.topic}")
+    return EXIT_OK
+
+
+async def _stats(settings: Settings, args) -> int:
+    from bot.rendering.stats import format_stats
+    from bot.storage import Storage
+
+    storage = await Storage.open(settings.db_path)
+    try:
+        data = await storage.stats(days=args.days)
+    finally:
+        await storage.close()
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else format_stats(data))
     return EXIT_OK
 
 

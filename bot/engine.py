@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import ANSWERED, Answer, Matcher
-from bot.storage import Asked
+from bot.storage import Asked, Storage
 
 
 class Engine:
@@ -29,6 +29,10 @@ class Engine:
 
     def ask(self, question: str) -> Answer:
         return self.matcher.match(question)
+
+    def answer_for(self, model_id: str, topic: str, question: str = "") -> Answer:
+        """The answer for a model and topic already chosen (a clarify button in Discord)."""
+        return self.matcher._answer(question, model_id, None, topic, confidence=1.0, reason="picked")
 
     def reload(self) -> KnowledgeBase:
         """Reload from disk; on any validation error the old knowledge stays in place."""
@@ -59,3 +63,12 @@ def asked_from(answer: Answer, *, source: str, guild_id: int | None = None, chan
         unknown_model=answer.unknown_model,
         source=source,
     )
+
+
+async def log_outcome(storage: Storage, answer: Answer, *, source: str, guild_id: int | None = None,
+                      channel_id: int | None = None, user_id: int | None = None, millis: float | None = None) -> None:
+    """Record one question: an anonymous event for stats, and a review-queue entry when the bot
+    could not answer it with confidence. Both front ends call this, so nothing falls on the floor."""
+    await storage.record_event(answer.status, answer.model, answer.license, answer.topic, guild_id, source, millis)
+    if needs_review(answer):
+        await storage.log_question(asked_from(answer, source=source, guild_id=guild_id, channel_id=channel_id, user_id=user_id))

@@ -118,6 +118,22 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
     """,
+    # 3: one row per question asked, without its text or asker, for `riderbot stats` and /stats
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        day TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        model TEXT,
+        license TEXT,
+        topic TEXT,
+        guild_id INTEGER,
+        source TEXT NOT NULL,
+        millis REAL
+    );
+    CREATE INDEX events_day ON events(day);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 QUEUE_STATUSES = ("open", "resolved", "dismissed")
@@ -430,6 +446,53 @@ class Storage:
             return cur.rowcount
 
     # -- stats -----------------------------------------------------------------------------------
+    async def record_event(self, outcome: str, model: str | None, license: str | None, topic: str | None,
+                           guild_id: int | None, source: str, millis: float | None) -> None:
+        now = time.time()
+        async with self._lock:
+            await self.db.execute(
+                "INSERT INTO events (at, day, outcome, model, license, topic, guild_id, source, millis) VALUES (?,?,?,?,?,?,?,?,?)",
+                (now, time.strftime("%Y-%m-%d", time.gmtime(now)), outcome, model, license, topic, guild_id, source, millis))
+            await self.db.commit()
+
+    async def stats(self, days: int = 30, guild_id: int | None = None) -> dict[str, Any]:
+        """Questions per day, outcome shares, top models and topics, top unanswered, feedback ratio."""
+        since = time.time() - days * 86400
+        where, args = "WHERE at >= ?", [since]
+        if guild_id is not None:
+            where += " AND guild_id = ?"
+            args.append(guild_id)
+
+        async def rows(sql: str, extra: tuple = ()) -> list[Any]:
+            async with self.db.execute(sql, (*args, *extra)) as cur:
+                return list(await cur.fetchall())
+
+        per_day = {r[0]: r[1] for r in await rows(f"SELECT day, COUNT(*) FROM events {where} GROUP BY day ORDER BY day")}
+        outcomes = {r[0]: r[1] for r in await rows(f"SELECT outcome, COUNT(*) FROM events {where} GROUP BY outcome")}
+        total = sum(outcomes.values())
+        top_models = [(r[0], r[1]) for r in await rows(
+            f"SELECT COALESCE(model, license), COUNT(*) c FROM events {where} AND outcome = 'answered'"
+            " GROUP BY 1 ORDER BY c DESC LIMIT 5")]
+        top_topics = [(r[0], r[1]) for r in await rows(
+            f"SELECT topic, COUNT(*) c FROM events {where} AND topic IS NOT NULL GROUP BY topic ORDER BY c DESC LIMIT 5")]
+        q_where = "WHERE status = 'open'" + (" AND guild_id = ?" if guild_id is not None else "")
+        async with self.db.execute(f"SELECT id, question, count FROM queue {q_where} ORDER BY count DESC, last_seen DESC LIMIT 5",
+                                   (guild_id,) if guild_id is not None else ()) as cur:
+            top_unanswered = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+        up, down = await self.feedback_counts()
+        millis = [r[0] for r in await rows(f"SELECT millis FROM events {where} AND millis IS NOT NULL ORDER BY millis")]
+        return {
+            "days": days,
+            "questions": total,
+            "per_day": per_day,
+            "shares": {k: round(outcomes.get(k, 0) / total, 3) if total else 0.0 for k in ("answered", "clarify", "unanswered")},
+            "top_models": top_models,
+            "top_topics": top_topics,
+            "top_unanswered": top_unanswered,
+            "feedback": {"helpful": up, "not_helpful": down, "helpful_ratio": round(up / (up + down), 3) if up + down else None},
+            "median_ms": round(millis[len(millis) // 2], 2) if millis else None,
+        }
+
     async def feedback_counts(self) -> tuple[int, int]:
         async with self.db.execute("SELECT SUM(helpful), SUM(1 - helpful) FROM votes") as cur:
             up, down = await cur.fetchone()
