@@ -8,7 +8,7 @@ from bot.matching import Answer
 VERDICT_LABELS = {
     "yes": "Yes",
     "no": "No",
-    "conditional": "Yes, with conditions",
+    "conditional": "With conditions",
     "not-addressed": "Not addressed by the licence",
     "not-verified": "Not verified",
 }
