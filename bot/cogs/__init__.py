@@ -1,0 +1,11 @@
+"""The Discord front end, one cog per feature, each an extension loaded by RiderBot.setup_hook:
+
+* ``ask``    /ask, mentions and DMs, the "Ask riderbot" message menu
+* ``watch``  watched channels (answers unprompted, only when sure)
+* ``cards``  /license, /compare, /topics and /help
+* ``config`` /config watch | unwatch | modrole | show (moderators)
+
+The other modules here are shared glue, not extensions: ``answering`` (ask -> render -> store),
+``views`` (the persistent buttons), ``lookup`` (fuzzy model/topic names), ``checks`` (moderators).
+Cogs only glue: matching is the engine's, embeds are bot.rendering.embeds'.
+"""

@@ -1,0 +1,130 @@
+"""The buttons under an answer (not an extension; RiderBot registers the items in setup_hook).
+
+Both kinds are ``DynamicItem``s: their state lives in the ``custom_id``, so a click on a message
+sent before a restart still works.
+
+* ``rb:vote:up`` / ``rb:vote:down``: feedback on an answer, keyed by the message id (one vote per
+  user per answer; "not helpful" puts the question into the review queue).
+* ``rb:pick:<model>:<topic>``: a clarify candidate; the click edits the message into the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.cogs.answering import Origin, after_send, render
+from bot.knowledge import KnowledgeBase
+from bot.matching import ANSWERED, CLARIFY, Answer
+from bot.rendering.embeds import clip, short_name
+
+if TYPE_CHECKING:
+    from bot.client import RiderBot
+
+log = logging.getLogger("riderbot.views")
+
+MAX_PICKS = 25  # 5 rows of 5 buttons
+BUTTON_LABEL_MAX = 80
+CUSTOM_ID_MAX = 100
+
+VOTE_THANKS = "Thanks for the feedback!"
+VOTE_NOT_HELPFUL = "Thanks: I've sent this question to the maintainers for review."
+VOTE_TWICE = "You've already voted on this answer."
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:vote:(?P<direction>up|down)"):
+    def __init__(self, direction: str) -> None:
+        helpful = direction == "up"
+        super().__init__(
+            discord.ui.Button(
+                label="Helpful" if helpful else "Not helpful",
+                emoji="\N{THUMBS UP SIGN}" if helpful else "\N{THUMBS DOWN SIGN}",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"rb:vote:{direction}",
+            )
+        )
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> VoteButton:
+        return cls(match["direction"])
+
+    async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
+        bot = interaction.client
+        message = interaction.message
+        if message is None or bot.storage is None:
+            return
+        async with bot.busy():
+            recorded = await bot.storage.record_vote(message.id, interaction.user.id, self.helpful,
+                                                     interaction.guild_id, interaction.channel_id)
+            if not recorded:
+                text = VOTE_TWICE
+            else:
+                text = VOTE_THANKS if self.helpful else VOTE_NOT_HELPFUL
+            await interaction.response.send_message(text, ephemeral=True)
+
+
+class PickButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=r"rb:pick:(?P<model>[a-z0-9][a-z0-9._\-]*):(?P<topic>[a-z][a-z\-]*)"):
+    def __init__(self, model_id: str, topic: str, label: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label or model_id, BUTTON_LABEL_MAX),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"rb:pick:{model_id}:{topic}",
+            )
+        )
+        self.model_id = model_id
+        self.topic = topic
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> PickButton:
+        return cls(match["model"], match["topic"], item.label)
+
+    async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
+        bot = interaction.client
+        message = interaction.message
+        kb = bot.engine.kb
+        if message is None:
+            return
+        if self.model_id not in kb.models or self.topic not in kb.topics:
+            await interaction.response.send_message(
+                "I no longer know that model; please ask again.", ephemeral=True)
+            return
+        async with bot.busy():
+            stored = await bot.storage.get_answer(message.id) if bot.storage else None
+            question = stored["question"] if stored else f"{kb.models[self.model_id].name} {self.topic}"
+            answer = bot.engine.answer_for(self.model_id, self.topic, question)
+            await interaction.response.edit_message(**render(bot, answer, edit=True))
+            origin = (Origin(stored["guild_id"], stored["channel_id"], stored["user_id"]) if stored
+                      else Origin.of_interaction(interaction))
+            await after_send(bot, answer, message.id, origin, new_question=False)
+
+
+def answer_view(kb: KnowledgeBase, answer: Answer) -> discord.ui.View | None:
+    """Feedback buttons under an answer; one button per candidate under a clarify; else none."""
+    if answer.status == ANSWERED:
+        view = discord.ui.View(timeout=None)
+        view.add_item(VoteButton("up"))
+        view.add_item(VoteButton("down"))
+        return view
+    if answer.status == CLARIFY and answer.candidates:
+        view = discord.ui.View(timeout=None)
+        for candidate in answer.candidates:
+            topic = candidate.topic or answer.topic
+            if not topic or candidate.model not in kb.models:
+                continue
+            if len(f"rb:pick:{candidate.model}:{topic}") > CUSTOM_ID_MAX:
+                continue
+            if len(view.children) >= MAX_PICKS:
+                break
+            button = PickButton(candidate.model, topic, short_name(kb.models[candidate.model].name))
+            button.row = len(view.children) // 5
+            view.add_item(button)
+        return view if view.children else None
+    return None
