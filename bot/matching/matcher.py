@@ -134,7 +134,7 @@ class Matcher:
             bucket.append(entry)
 
     def _add_phrasing(self, toks: tuple[str, ...], topic: str, weak: bool) -> None:
-        stems = frozenset(stem(t) for t in toks)
+        stems = frozenset(_topic_stem(t) for t in toks)
         if not stems:
             return
         weight = sum(_stem_weight(s) for s in stems)
@@ -150,9 +150,14 @@ class Matcher:
     def _correct_uncached(self, token: str) -> str:
         if len(token) < 4 or not token.isalpha() or token in self._known:
             return token
-        limit = 1 if len(token) < 9 else 2
-        hit = process.extractOne(token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance, score_cutoff=limit)
-        return hit[0] if hit else token
+        hit = process.extractOne(token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance, score_cutoff=2)
+        if hit is None:
+            return token
+        # two edits only for long words, or when the first two letters agree ("lisence" -> "license",
+        # but "morning" is not "merging")
+        if hit[1] == 2 and len(token) < 9 and hit[0][:2] != token[:2]:
+            return token
+        return hit[0] if len(token) >= 7 or hit[1] <= 1 else token
 
     # -- matching ----------------------------------------------------------------------------------
     def match(self, question: str) -> Answer:
@@ -262,7 +267,7 @@ class Matcher:
     def _find_topic(self, rest: list[str]) -> tuple[str | None, float, str]:
         positions: dict[str, list[int]] = {}
         for i, t in enumerate(rest):
-            positions.setdefault(stem(t), []).append(i)
+            positions.setdefault(_topic_stem(t), []).append(i)
         counts: dict[int, int] = {}
         for s in positions:
             for index in self._by_stem.get(s, ()):
@@ -369,6 +374,15 @@ class Matcher:
         )
         return Answer(CLARIFY, question, topic=topic, candidates=candidates, confidence=confidence, reason=reason,
                       best_guess=guess)
+
+
+_QUANTITY_TOKEN = re.compile(r"^\d+(?:\.\d+)?[mk]$")
+
+
+def _topic_stem(token: str) -> str:
+    """Stems for topic matching; any "200m"/"10k" is the same quantity word, so "200m users" and
+    "700m users" are one phrasing."""
+    return "<qty>" if _QUANTITY_TOKEN.match(token) else stem(token)
 
 
 _GENERIC_STEMS = frozenset(stem(t) for t in ("license", "model", "use", "it", "its"))

@@ -13,7 +13,7 @@ INTENT = frozenset(
     legit illegal license licensed licensing licenses terms tos rights able forbidden prohibited ban banned
     restrict restricted restriction restrictions need must required require requirement requirements rule
     rules policy obligation obligations lawful fine safe compliant comply compliance violate violating
-    against commercial commercially use free
+    against commercial commercially use free strings catch attached
     """.split()
 )
 
