@@ -5,9 +5,9 @@ I/O. The steps:
 
 1. Normalise the question into tokens (bot.textnorm) and correct typos token by token against the
    vocabulary of aliases and topic phrasings (rapidfuzz Levenshtein, cached).
-2. Find mentions of models, derivatives, families and licences: every alias is indexed by its
-   first token, so finding them costs one dict lookup per question token, however large the
-   knowledge base. Longest, most specific mentions win.
+2. Find mentions of models, derivatives, families and licences: every alias is a key of one
+   dict (its token tuple), so finding them costs a few dict lookups per question token (one per
+   distinct alias length), however large the knowledge base. Longest, most specific mentions win.
 3. Find the topic: every phrasing is a bag of stems; a phrasing matches when all its stems are in
    the question. Specific phrasings outweigh generic ones; weak phrasings need a permission word.
 4. Decide the outcome: answered (one model or licence, one topic, confident), clarify (the topic
@@ -63,7 +63,10 @@ class Matcher:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
-        self._alias_index: dict[str, list[tuple[tuple[str, ...], str, str, str | None]]] = {}
+        # Every alias as its token tuple -> (kind, target, label); a question is scanned by looking up
+        # each of its token spans of an alias length: a few dict lookups per token, whatever the size
+        # of the knowledge base.
+        self._aliases: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
         for m in kb.models.values():
             for alias in (m.id, m.name, *m.aliases):
                 self._add_alias(alias, MODEL, m.id)
@@ -78,8 +81,7 @@ class Matcher:
                 self._add_alias(alias, FAMILY, fam.id)
             for name in fam.not_covered:
                 self._add_alias(name, NOT_COVERED, fam.id, name)
-        for entries in self._alias_index.values():
-            entries.sort(key=lambda e: (-len(e[0]), -_KIND_RANK[e[1]]))
+        self._alias_lengths = sorted({len(k) for k in self._aliases}, reverse=True)
 
         self._phrasings: list[_Phrasing] = []
         self._by_stem: dict[str, list[int]] = {}
@@ -91,10 +93,7 @@ class Matcher:
                     phrase_words.update(toks)
                     self._add_phrasing(toks, topic.id, weak)
 
-        alias_words = {t for key in self._alias_index for t in (key,)}
-        for entries in self._alias_index.values():
-            for alias_toks, *_ in entries:
-                alias_words.update(alias_toks)
+        alias_words = {t for key in self._aliases for t in key}
         source_words: set[str] = set()
         for body in kb.sources.values():
             source_words.update(tokens(body))
@@ -128,10 +127,9 @@ class Matcher:
         toks = tokens(alias)
         if not toks:
             return
-        bucket = self._alias_index.setdefault(toks[0], [])
-        entry = (toks, kind, target, label)
-        if entry not in bucket:
-            bucket.append(entry)
+        current = self._aliases.get(toks)
+        if current is None or _KIND_RANK[kind] > _KIND_RANK[current[0]]:
+            self._aliases[toks] = (kind, target, label)
 
     def _add_phrasing(self, toks: tuple[str, ...], topic: str, weak: bool) -> None:
         stems = frozenset(_topic_stem(t) for t in toks)
@@ -248,11 +246,14 @@ class Matcher:
 
     def _find_mentions(self, toks: tuple[str, ...]) -> list[Mention]:
         found: list[Mention] = []
-        for i, tok in enumerate(toks):
-            for alias, kind, target, label in self._alias_index.get(tok, ()):
-                if toks[i : i + len(alias)] == alias:
-                    found.append(Mention(kind, target, i, i + len(alias), label))
-                    break
+        n = len(toks)
+        for i in range(n):
+            for length in self._alias_lengths:
+                if i + length <= n:
+                    hit = self._aliases.get(toks[i : i + length])
+                    if hit is not None:
+                        found.append(Mention(hit[0], hit[1], i, i + length, hit[2]))
+                        break
         found.sort(key=lambda m: (-(m.end - m.start), -_KIND_RANK[m.kind], m.start))
         taken: set[int] = set()
         chosen = []
