@@ -34,12 +34,14 @@ from bot.cogs.lookup import LookupFailed
 from bot.cogs.views import PickButton, VoteButton
 from bot.engine import Engine
 from bot.health import write_heartbeat
+from bot.knowledge import KnowledgeBase
 from bot.settings import Settings, SettingsError
 from bot.storage import Storage
 
 log = logging.getLogger("riderbot")
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.watch", "bot.cogs.cards", "bot.cogs.config")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.watch", "bot.cogs.cards", "bot.cogs.config", "bot.cogs.review",
+              "bot.cogs.kb", "bot.cogs.privacy", "bot.cogs.stats")
 
 # View Channels, Send Messages, Send Messages in Threads, Embed Links, Read Message History
 INVITE_PERMISSIONS = discord.Permissions(
@@ -49,6 +51,7 @@ INVITE_PERMISSIONS = discord.Permissions(
 EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
 HEARTBEAT_SECONDS = 30.0  # how often the health file is refreshed while the gateway is up
 DRAIN_SECONDS = 5.0  # how long close() waits for answers in flight
+LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
 
 
 def intents_for(settings: Settings) -> discord.Intents:
@@ -116,13 +119,12 @@ class RiderBot(commands.Bot):
         self._idle = asyncio.Event()
         self._idle.set()
         self._heartbeat = tasks.loop(seconds=HEARTBEAT_SECONDS)(self._write_heartbeat)
+        self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
+        self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
 
     async def setup_hook(self) -> None:
         self.storage = await Storage.open(self.storage_path)
-        kb = self.engine.kb
-        for question, model, license_id, topic in await self.storage.learned():
-            if (model is None or model in kb.models) and (license_id is None or license_id in kb.licenses):
-                self.engine.matcher.learn(question, model, license_id, topic)
+        await self.install_knowledge()
         self.watched = await self.storage.watched_channels()
         self.add_dynamic_items(VoteButton, PickButton)
         for extension in EXTENSIONS:
@@ -130,6 +132,20 @@ class RiderBot(commands.Bot):
         self.commands_synced = await self.sync_commands()
         if self.settings.health_file is not None:
             self._heartbeat.start()
+
+    async def install_knowledge(self, kb: KnowledgeBase | None = None) -> None:
+        """Swap in ``kb`` (None: keep the current one) and teach its new matcher the phrasings
+        moderators resolved. Every replace or reload builds a fresh Matcher that knows none of
+        them, so this is the one place knowledge goes live. Nothing is awaited between the swap
+        and the teaching: no question is ever answered by a half-taught matcher."""
+        learned = await self.storage.learned() if self.storage is not None else []
+        if kb is not None:
+            self.engine.replace(kb)
+        kb, matcher = self.engine.kb, self.engine.matcher
+        for question, model, license_id, topic in learned:
+            if (model is None or model in kb.models) and (license_id is None or license_id in kb.licenses) \
+                    and topic in kb.topics:
+                matcher.learn(question, model, license_id, topic)
 
     async def sync_commands(self) -> bool:
         """Sync app commands only when their payload changed since the last sync (a hash is kept in

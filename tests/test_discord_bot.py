@@ -80,9 +80,9 @@ async def test_startup_syncs_commands_and_asks_for_the_right_intents(fake, bot):
     assert bot.commands_synced is True
     names = {(c["name"], c.get("type", 1)) for c in fake.global_commands}
     assert names == {("ask", 1), ("license", 1), ("compare", 1), ("topics", 1), ("help", 1), ("config", 1),
-                     ("Ask riderbot", 3)}
+                     ("review", 1), ("kb", 1), ("privacy", 1), ("stats", 1), ("Ask riderbot", 3)}
     config = next(c for c in fake.global_commands if c["name"] == "config")
-    assert {o["name"] for o in config["options"]} == {"watch", "unwatch", "modrole", "show"}
+    assert {o["name"] for o in config["options"]} == {"watch", "unwatch", "modrole", "logchannel", "show"}
     assert int(config["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert config["contexts"] == [0]  # guild only
     ask = next(c for c in fake.global_commands if c["name"] == "ask")

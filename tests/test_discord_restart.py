@@ -71,7 +71,8 @@ async def test_dev_guild_gets_a_copy_of_the_commands(fake, engine, tmp_path):
         assert bot.commands_synced is True
         assert not fake.requests_matching("PUT", "/applications/{id}/commands")
         names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
-        assert {"ask", "license", "compare", "topics", "help", "config", "Ask riderbot"} == names
+        assert {"ask", "license", "compare", "topics", "help", "config", "review", "kb", "privacy", "stats",
+                "Ask riderbot"} == names
         cb = await (await fake.slash("ask", {"question": "can I use gemma in my saas?"})).response()
         assert cb["type"] == 4 and fake.interactions[-1].payload["data"]["guild_id"] == str(fake.guild_id)
     fake.assert_no_unexpected_requests()

@@ -3,7 +3,11 @@
 * ``ask``    /ask, mentions and DMs, the "Ask riderbot" message menu
 * ``watch``  watched channels (answers unprompted, only when sure)
 * ``cards``  /license, /compare, /topics and /help
-* ``config`` /config watch | unwatch | modrole | show (moderators)
+* ``config`` /config watch | unwatch | modrole | logchannel | show (moderators)
+* ``review`` /review list | show | resolve | dismiss | export (moderators), the log channel
+* ``kb``     /kb alias | edit | reload | history (moderators): validated, live knowledge edits
+* ``privacy`` /privacy forget (anyone) | purge (moderators), the daily retention task
+* ``stats``  /stats (moderators)
 
 The other modules here are shared glue, not extensions: ``answering`` (ask -> render -> store),
 ``views`` (the persistent buttons), ``lookup`` (fuzzy model/topic names), ``checks`` (moderators).

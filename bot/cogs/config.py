@@ -1,6 +1,6 @@
 """Server settings for moderators: ``/config watch``, ``/config unwatch``, ``/config modrole``,
-``/config show``. Checked in code (Manage Server or the moderator role); ``default_permissions``
-only hides the group from other members in Discord's UI."""
+``/config logchannel``, ``/config show``. Checked in code (Manage Server or the moderator role);
+``default_permissions`` only hides the group from other members in Discord's UI."""
 
 from __future__ import annotations
 
@@ -71,15 +71,32 @@ class Config(commands.GroupCog, group_name="config", group_description="riderbot
                         "with Manage Server unless you allow the role under Server Settings → Integrations → riderbot.")
             await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(name="logchannel", description="Set (or clear) the channel for the review queue and changes")
+    @app_commands.describe(channel="New questions to review and knowledge changes are posted here; empty to clear")
+    @moderator_only()
+    async def logchannel(self, interaction: discord.Interaction[RiderBot],
+                         channel: discord.TextChannel | None = None) -> None:
+        async with self.bot.busy():
+            assert interaction.guild_id is not None
+            await self.bot.storage.set_guild_setting(interaction.guild_id, "log_channel_id", channel.id if channel else None)
+            if channel is None:
+                text = "Cleared the log channel: new questions wait quietly in `/review list`."
+            else:
+                text = (f"I'll post new questions for review in <#{channel.id}> (batched, at most once a minute), "
+                        "and every change moderators make to my knowledge.")
+            await interaction.response.send_message(text, ephemeral=True)
+
     @app_commands.command(name="show", description="Show riderbot's settings for this server")
     @moderator_only()
     async def show(self, interaction: discord.Interaction[RiderBot]) -> None:
         assert interaction.guild_id is not None
         watched = await self.bot.storage.watched_channels(interaction.guild_id)
-        role_id = (await self.bot.storage.guild_settings(interaction.guild_id)).get("moderator_role_id")
+        settings = await self.bot.storage.guild_settings(interaction.guild_id)
+        role_id, log_id = settings.get("moderator_role_id"), settings.get("log_channel_id")
         lines = [
             "Watched channels: " + (", ".join(f"<#{c}>" for c in sorted(watched)) or "none"),
             "Moderator role: " + (f"<@&{role_id}>" if role_id else "none (Manage Server only)"),
+            "Log channel: " + (f"<#{log_id}>" if log_id else "none"),
             "Message-content intent: " + ("on" if self.bot.intents.message_content else "off"),
         ]
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
