@@ -26,7 +26,9 @@ from rapidfuzz import fuzz, process
 
 from bot.textnorm import normalize
 
-GROUP_SIMILARITY = 92.0  # token_sort_ratio at which two questions count as the same one
+GROUP_SIMILARITY = 92.0
+FLUSH_DELAY = 0.25  # seconds: buffered answer/event rows are written at most this late
+_ANSWER_COLUMNS = ("message_id", "question", "model", "license", "topic", "guild_id", "channel_id", "user_id", "created")  # token_sort_ratio at which two questions count as the same one
 
 MIGRATIONS: list[str] = [
     # 1: the first release: review queue, votes, watched channels
@@ -160,6 +162,9 @@ class Storage:
         self.path = path
         self._lock = asyncio.Lock()
         self._open_norms: dict[int, str] = {}
+        self._pending_answers: dict[int, tuple] = {}
+        self._pending_events: list[tuple] = []
+        self._flush_task: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -187,6 +192,9 @@ class Storage:
             await self.db.executescript("BEGIN;\n" + MIGRATIONS[number] + f"\nPRAGMA user_version = {number + 1};\nCOMMIT;")
 
     async def close(self) -> None:
+        if self._flush_task is not None and not self._flush_task.done():
+            self._flush_task.cancel()
+        await self.flush()
         await self.db.close()
 
     async def schema_version(self) -> int:
@@ -321,17 +329,47 @@ class Storage:
     # -- answers and votes ----------------------------------------------------------------------
     async def record_answer(self, message_id: int, question: str, model: str | None, license: str | None,
                             topic: str | None, guild_id: int | None, channel_id: int | None, user_id: int | None) -> None:
-        async with self._lock:
-            await self.db.execute(
-                "INSERT OR REPLACE INTO answers (message_id, question, model, license, topic, guild_id, channel_id, user_id,"
-                " created) VALUES (?,?,?,?,?,?,?,?,?)",
-                (message_id, question, model, license, topic, guild_id, channel_id, user_id, time.time()))
-            await self.db.commit()
+        """Remember the question behind an answer message (write-behind: see flush())."""
+        self._pending_answers[message_id] = (message_id, question, model, license, topic, guild_id, channel_id, user_id,
+                                             time.time())
+        self._schedule_flush()
 
     async def get_answer(self, message_id: int) -> dict[str, Any] | None:
+        pending = self._pending_answers.get(message_id)
+        if pending is not None:
+            return dict(zip(_ANSWER_COLUMNS, pending, strict=True))
         async with self.db.execute("SELECT * FROM answers WHERE message_id = ?", (message_id,)) as cur:
             row = await cur.fetchone()
         return dict(row) if row else None
+
+    # -- write-behind for high-volume rows -------------------------------------------------------
+    # Every answered question adds an `answers` row and an `events` row. Writing them one commit at a
+    # time cost a fifth of the bot's throughput under a burst, so they are buffered and written in
+    # one transaction FLUSH_DELAY later (or at close). Review-queue entries and votes, which must
+    # never be lost, are still written at once.
+    def _schedule_flush(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        if not self._pending_answers and not self._pending_events:
+            return
+        async with self._lock:
+            answers, self._pending_answers = list(self._pending_answers.values()), {}
+            events, self._pending_events = self._pending_events, []
+            if answers:
+                await self.db.executemany(
+                    "INSERT OR REPLACE INTO answers (message_id, question, model, license, topic, guild_id, channel_id,"
+                    " user_id, created) VALUES (?,?,?,?,?,?,?,?,?)", answers)
+            if events:
+                await self.db.executemany(
+                    "INSERT INTO events (at, day, outcome, model, license, topic, guild_id, source, millis)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)", events)
+            await self.db.commit()
 
     async def record_vote(self, message_id: int, user_id: int, helpful: bool, guild_id: int | None = None,
                           channel_id: int | None = None) -> bool:
@@ -419,6 +457,7 @@ class Storage:
     async def forget_user(self, user_id: int) -> int:
         """Delete what is stored about one user: their asks, votes and answers; queue entries only
         they asked are removed, shared ones lose the user's id. Returns rows touched."""
+        await self.flush()
         async with self._lock:
             touched = 0
             cur = await self.db.execute(
@@ -436,6 +475,7 @@ class Storage:
 
     async def apply_retention(self, days: int) -> int:
         """Remove resolved or dismissed queue entries decided more than `days` days ago."""
+        await self.flush()
         if days <= 0:
             return 0
         cutoff = time.time() - days * 86400
@@ -449,14 +489,13 @@ class Storage:
     async def record_event(self, outcome: str, model: str | None, license: str | None, topic: str | None,
                            guild_id: int | None, source: str, millis: float | None) -> None:
         now = time.time()
-        async with self._lock:
-            await self.db.execute(
-                "INSERT INTO events (at, day, outcome, model, license, topic, guild_id, source, millis) VALUES (?,?,?,?,?,?,?,?,?)",
-                (now, time.strftime("%Y-%m-%d", time.gmtime(now)), outcome, model, license, topic, guild_id, source, millis))
-            await self.db.commit()
+        self._pending_events.append(
+            (now, time.strftime("%Y-%m-%d", time.gmtime(now)), outcome, model, license, topic, guild_id, source, millis))
+        self._schedule_flush()
 
     async def stats(self, days: int = 30, guild_id: int | None = None) -> dict[str, Any]:
         """Questions per day, outcome shares, top models and topics, top unanswered, feedback ratio."""
+        await self.flush()
         since = time.time() - days * 86400
         where, args = "WHERE at >= ?", [since]
         if guild_id is not None:

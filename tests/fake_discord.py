@@ -105,10 +105,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import datetime
 import itertools
 import json
+import pickle
 import re
 import secrets
 import socket
@@ -222,6 +222,12 @@ def make_snowflake() -> int:
 
 def _sf() -> str:
     return str(make_snowflake())
+
+
+def _clone(obj: Any) -> Any:
+    """A deep copy of JSON-like data; pickle round-trips it several times faster than copy.deepcopy,
+    which matters when the benchmark pushes hundreds of messages through the fake."""
+    return pickle.loads(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))
 
 
 def _now_iso() -> str:
@@ -801,7 +807,7 @@ class FakeDiscord:
         self._member_roles[self.user_id(user)] = [self._resolve_role(r)["id"] for r in roles]
 
     def user_payload(self, user: Any) -> dict:
-        return copy.deepcopy(self._resolve_user(user))
+        return _clone(self._resolve_user(user))
 
     def member_payload(self, user: Any, *, with_user: bool = True, permissions: int | None = None) -> dict:
         u = self._resolve_user(user)
@@ -821,7 +827,7 @@ class FakeDiscord:
             "permissions": str(self.member_permissions(u) if permissions is None else int(permissions)),
         }
         if with_user:
-            member["user"] = copy.deepcopy(u)
+            member["user"] = _clone(u)
         return member
 
     def dm_channel(self, user: Any) -> dict:
@@ -833,7 +839,7 @@ class FakeDiscord:
             ch = {
                 "id": str(cid),
                 "type": 1,
-                "recipients": [copy.deepcopy(u)],
+                "recipients": [_clone(u)],
                 "last_message_id": None,
                 "flags": 0,
             }
@@ -876,13 +882,13 @@ class FakeDiscord:
             "features": [],
             "emojis": [],
             "stickers": [],
-            "roles": copy.deepcopy(list(self.roles.values())),
+            "roles": _clone(list(self.roles.values())),
             "joined_at": self._member_joined[self.application_id],
             "large": False,
             "unavailable": False,
             "member_count": len(members),
             "members": members,
-            "channels": copy.deepcopy(list(self.channels.values())),
+            "channels": _clone(list(self.channels.values())),
             "threads": [],
             "voice_states": [],
             "presences": [],
@@ -903,9 +909,9 @@ class FakeDiscord:
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
             "flags": 0,
-            "owner": copy.deepcopy(self.owner),
+            "owner": _clone(self.owner),
             "team": None,
-            "bot": copy.deepcopy(self.bot_user),
+            "bot": _clone(self.bot_user),
             "tags": [],
             "redirect_uris": [],
             "interactions_endpoint_url": None,
@@ -1180,7 +1186,7 @@ class FakeDiscord:
             "READY",
             {
                 "v": 10,
-                "user": copy.deepcopy(self.bot_user),
+                "user": _clone(self.bot_user),
                 "application": {"id": str(self.application_id), "flags": 0},
                 "session_id": session.session_id,
                 "session_type": "normal",
@@ -1304,7 +1310,7 @@ class FakeDiscord:
         return out
 
     def _mention_payload(self, user: Any, in_guild: bool) -> dict:
-        u = copy.deepcopy(self._resolve_user(user))
+        u = _clone(self._resolve_user(user))
         if in_guild and self.is_member(u):
             u["member"] = self.member_payload(u, with_user=False)
             u["member"].pop("permissions", None)
@@ -1342,7 +1348,7 @@ class FakeDiscord:
         msg: dict = {
             "id": str(mid),
             "channel_id": ch["id"],
-            "author": copy.deepcopy(user),
+            "author": _clone(user),
             "content": content,
             "timestamp": _now_iso(),
             "edited_timestamp": None,
@@ -1379,7 +1385,7 @@ class FakeDiscord:
         delivered, visible = self._visible_to_bot(msg)
         ex.delivered = delivered
         if delivered:
-            await self.dispatch("MESSAGE_CREATE", copy.deepcopy(visible))
+            await self.dispatch("MESSAGE_CREATE", _clone(visible))
         await self._changed()
         return ex
 
@@ -1425,13 +1431,13 @@ class FakeDiscord:
         """Turn a friendly value into the wire value, filling ``resolved`` for snowflake types."""
         if otype in (6, 9) and not (otype == 9 and self._is_role_ref(value)):
             u = self._resolve_user(value)
-            resolved.setdefault("users", {})[u["id"]] = copy.deepcopy(u)
+            resolved.setdefault("users", {})[u["id"]] = _clone(u)
             if in_guild and self.is_member(u):
                 resolved.setdefault("members", {})[u["id"]] = self.member_payload(u, with_user=False)
             return u["id"]
         if otype in (8, 9):
             r = self._resolve_role(value)
-            resolved.setdefault("roles", {})[r["id"]] = copy.deepcopy(r)
+            resolved.setdefault("roles", {})[r["id"]] = _clone(r)
             return r["id"]
         if otype == 7:
             c = self._resolve_channel(value)
@@ -1467,7 +1473,7 @@ class FakeDiscord:
         if options is None:
             built: list[dict] = []
         elif isinstance(options, list):  # raw option dicts, passed through
-            built = copy.deepcopy(options)
+            built = _clone(options)
         else:
             built = []
             for name, value in options.items():
@@ -1514,7 +1520,7 @@ class FakeDiscord:
             "entitlements": [],
             "entitlement_sku_ids": [],
             "attachment_size_limit": 26214400,
-            "channel": copy.deepcopy(ch),
+            "channel": _clone(ch),
             "channel_id": ch["id"],
         }
         if data is not None:
@@ -1529,16 +1535,16 @@ class FakeDiscord:
                 context=0,
             )
         else:
-            payload.update(user=copy.deepcopy(u), authorizing_integration_owners={"1": u["id"]}, context=1)
+            payload.update(user=_clone(u), authorizing_integration_owners={"1": u["id"]}, context=1)
         if message is not None:
-            payload["message"] = copy.deepcopy(message)
+            payload["message"] = _clone(message)
         handle = FakeInteraction(self, payload, message)
         self.interactions.append(handle)
         self._interactions_by_token[handle.token] = handle
         return handle
 
     async def _send_interaction(self, handle: FakeInteraction) -> FakeInteraction:
-        await self.dispatch("INTERACTION_CREATE", copy.deepcopy(handle.payload))
+        await self.dispatch("INTERACTION_CREATE", _clone(handle.payload))
         await self._changed()
         return handle
 
@@ -1608,7 +1614,7 @@ class FakeDiscord:
         in_guild = "guild_id" in msg
         data, _ = self._command_data(name, 3, in_guild)
         data["target_id"] = msg["id"]
-        data["resolved"] = {"messages": {msg["id"]: copy.deepcopy(msg)}}
+        data["resolved"] = {"messages": {msg["id"]: _clone(msg)}}
         handle = self._new_interaction(
             IT_COMMAND,
             data,
@@ -1981,7 +1987,7 @@ class FakeDiscord:
         return self.guild_commands.setdefault(int(guild_id), [])
 
     def _materialize_command(self, body: dict, guild_id: str | None, existing: dict | None = None) -> dict:
-        cmd = copy.deepcopy(body)
+        cmd = _clone(body)
         cmd.setdefault("type", 1)
         cmd.setdefault("description", "")
         cmd["id"] = existing["id"] if existing else _sf()
@@ -2102,7 +2108,7 @@ class FakeDiscord:
 
     @staticmethod
     def _strip_ref(msg: dict) -> dict:
-        out = copy.deepcopy(msg)
+        out = _clone(msg)
         out.pop("referenced_message", None)
         out.pop("member", None)
         return out
@@ -2123,7 +2129,7 @@ class FakeDiscord:
         msg: dict = {
             "id": _sf(),
             "channel_id": str(channel_id),
-            "author": copy.deepcopy(self.bot_user),
+            "author": _clone(self.bot_user),
             "content": content,
             "timestamp": _now_iso(),
             "edited_timestamp": None,
@@ -2132,8 +2138,8 @@ class FakeDiscord:
             "mentions": self._mentions_from_content(content, in_guild),
             "mention_roles": [],
             "attachments": self._attachments_from(str(channel_id), body, files, []),
-            "embeds": copy.deepcopy(body.get("embeds") or []),
-            "components": copy.deepcopy(body.get("components") or []),
+            "embeds": _clone(body.get("embeds") or []),
+            "components": _clone(body.get("components") or []),
             "pinned": False,
             "type": msg_type,
             "flags": int(body.get("flags") or 0) | extra_flags,
@@ -2170,9 +2176,9 @@ class FakeDiscord:
             in_guild = "guild_id" in msg
             msg["mentions"] = self._mentions_from_content(msg["content"], in_guild)
         if "embeds" in body:
-            msg["embeds"] = copy.deepcopy(body["embeds"] or [])
+            msg["embeds"] = _clone(body["embeds"] or [])
         if "components" in body:
-            msg["components"] = copy.deepcopy(body["components"] or [])
+            msg["components"] = _clone(body["components"] or [])
         if "flags" in body and body["flags"] is not None:
             msg["flags"] = (msg.get("flags", 0) & (FLAG_EPHEMERAL | FLAG_LOADING)) | int(body["flags"])
         if "attachments" in body or files:
@@ -2182,7 +2188,7 @@ class FakeDiscord:
         if "poll" in body:
             msg["poll_request"] = body["poll"]
         msg["edited_timestamp"] = _now_iso()
-        self.edits.append((int(msg["id"]), copy.deepcopy(body)))
+        self.edits.append((int(msg["id"]), _clone(body)))
 
     async def _publish_bot_message(self, msg: dict) -> None:
         self.messages[int(msg["id"])] = msg
@@ -2196,7 +2202,7 @@ class FakeDiscord:
     async def _echo(self, event: str, msg: dict) -> None:
         if self._session is None:
             return
-        payload = copy.deepcopy(msg)
+        payload = _clone(msg)
         if "guild_id" in payload and event != "MESSAGE_DELETE":
             member = self.member_payload(self.bot_user, with_user=False)
             member.pop("permissions", None)
@@ -2308,7 +2314,7 @@ class FakeDiscord:
         body = rec.json or {}
         ctype = int(body.get("type", 0))
         data = body.get("data")
-        record = {"type": ctype, "data": copy.deepcopy(data)}
+        record = {"type": ctype, "data": _clone(data)}
         if rec.files:
             record["files"] = [{k: v for k, v in f.items() if k != "data"} for f in rec.files]
         flags = int((data or {}).get("flags") or 0)
@@ -2359,7 +2365,7 @@ class FakeDiscord:
             if inter.type != IT_AUTOCOMPLETE:
                 return self._error(400, 40004, "Interaction callback type not allowed for this interaction")
         elif ctype == CB_MODAL:
-            inter.modal = copy.deepcopy(data)
+            inter.modal = _clone(data)
             self.modals.append((inter, inter.modal))
         elif ctype == CB_LAUNCH_ACTIVITY:
             resource = {"type": ctype, "activity_instance": {"id": "fake-activity-" + secrets.token_hex(4)}}
@@ -2423,7 +2429,7 @@ class FakeDiscord:
             return self._error(404, 10008, "Unknown Message")
         self._apply_edit(msg, rec.json or {}, rec.files)
         if msg is inter.original:
-            inter.original_edits.append(copy.deepcopy(rec.json or {}))
+            inter.original_edits.append(_clone(rec.json or {}))
             if msg.get("flags", 0) & FLAG_LOADING:
                 msg["flags"] &= ~FLAG_LOADING
             if not inter._published:  # the deferred "thinking" message becomes a real one
