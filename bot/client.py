@@ -118,6 +118,7 @@ class RiderBot(commands.Bot):
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._closing: asyncio.Future | None = None
         self._heartbeat = tasks.loop(seconds=HEARTBEAT_SECONDS)(self._write_heartbeat)
         self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
@@ -207,7 +208,15 @@ class RiderBot(commands.Bot):
         self.watch_recent.reset()
 
     async def close(self) -> None:
-        """Let answers in flight finish (a few seconds at most), disconnect, close the database."""
+        """Let answers in flight finish (a few seconds at most), disconnect, close the database.
+
+        Idempotent: a second call (the signal handler's, then ``async with``'s exit) waits for the
+        first to finish instead of returning while the database is still being flushed."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._closing)
+
+    async def _close_once(self) -> None:
         if self._heartbeat.is_running():
             self._heartbeat.cancel()
         with contextlib.suppress(TimeoutError):
@@ -250,7 +259,12 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
-            await bot.start(token)
+            try:
+                await bot.start(token)
+            finally:
+                # start() returns as soon as the gateway is closed, while a close() begun by the signal
+                # handler may still be flushing the database: wait for it before the loop ends
+                await bot.close()
 
     try:
         asyncio.run(main())

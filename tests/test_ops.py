@@ -53,3 +53,24 @@ def test_dockerfile_runs_as_non_root_with_volume_healthcheck_and_stopsignal():
     assert 'HEALTHCHECK' in text and '"riderbot", "health"' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "*.db", ".pytest_cache"} <= set(ignored)
+
+
+def test_the_dockerfile_command_line_with_a_missing_token_gives_the_clear_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    text = (ROOT / "Dockerfile").read_text()
+    entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
+    argv = entrypoint + cmd
+    assert argv[0] == "riderbot"
+    script = Path(sys.executable).parent / "riderbot"  # the console script this project installs
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN" and not k.startswith("RIDERBOT_")}
+    env["RIDERBOT_DB"] = str(tmp_path / "data" / "riderbot.db")  # as the image sets it
+    proc = subprocess.run([str(script), *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("riderbot: DISCORD_TOKEN is not set: create an application at "
+                                  "https://discord.com/developers/applications")
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -99,10 +99,13 @@ async def after_send(bot: RiderBot, answer: Answer, message_id: int | None, orig
     outcome (stats, and the review queue for what could not be answered). ``new_question=False`` for
     a clarify pick: its question was logged when it was asked. Storage trouble is logged, never
     shown to the asker."""
+    # one INFO line per question: outcome, model, topic, timing; the text only when enabled
+    line = "%s model=%s topic=%s verdict=%s %.2f ms"
+    args: tuple[Any, ...] = (answer.status, answer.model or answer.license, answer.topic, answer.verdict, millis or 0.0)
     if bot.settings.log_questions:
-        log.info("%s %s/%s for %r", answer.status, answer.model or answer.license, answer.topic, answer.question)
-    else:
-        log.debug("%s %s/%s", answer.status, answer.model or answer.license, answer.topic)
+        log.info(line + " question=%r", *args, answer.question)
+    elif new_question:
+        log.info(line, *args)
     storage = bot.storage
     if storage is None:
         return
