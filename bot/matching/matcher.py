@@ -6,8 +6,9 @@ I/O. The steps:
 1. Normalise the question into tokens (bot.textnorm) and correct typos token by token against the
    vocabulary of aliases and topic phrasings (rapidfuzz Levenshtein, cached).
 2. Find mentions of models, derivatives, families and licences: every alias is a key of one
-   dict (its token tuple), so finding them costs a few dict lookups per question token (one per
-   distinct alias length), however large the knowledge base. Longest, most specific mentions win.
+   dict (its token tuple); for each question token we try only the alias lengths that start with
+   that word, so it costs a few dict lookups per token however large the knowledge base. Longest,
+   most specific mentions win.
 3. Find the topic: every phrasing is a bag of stems; a phrasing matches when all its stems are in
    the question. Specific phrasings outweigh generic ones; weak phrasings need a permission word.
 4. Decide the outcome: answered (one model or licence, one topic, confident), clarify (the topic
@@ -36,6 +37,7 @@ _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmk]$|^\d+x$")
 _BASED_ON = (("based", "on"), ("built", "on"), ("derived", "from"), ("fine", "tune", "of"), ("finetune", "of"),
              ("finetuned", "from"), ("fine", "tuned", "from"), ("trained", "from"), ("on", "top", "of"))
+_BASED_ON_FIRST = frozenset(p[0] for p in _BASED_ON)
 GENERIC_WEIGHT = 0.3
 ANSWER_THRESHOLD = 0.5
 LEARNED_CUTOFF = 90.0
@@ -56,6 +58,7 @@ class _Phrasing:
     weight: float
     topic: str
     weak: bool
+    key: frozenset[str]  # the stems it is indexed by: its content words (all stems if it has none)
 
 
 class Matcher:
@@ -81,7 +84,10 @@ class Matcher:
                 self._add_alias(alias, FAMILY, fam.id)
             for name in fam.not_covered:
                 self._add_alias(name, NOT_COVERED, fam.id, name)
-        self._alias_lengths = sorted({len(k) for k in self._aliases}, reverse=True)
+        lengths: dict[str, set[int]] = {}
+        for key in self._aliases:
+            lengths.setdefault(key[0], set()).add(len(key))
+        self._lengths_by_first = {first: tuple(sorted(ls, reverse=True)) for first, ls in lengths.items()}
 
         self._phrasings: list[_Phrasing] = []
         self._by_stem: dict[str, list[int]] = {}
@@ -136,9 +142,12 @@ class Matcher:
         if not stems:
             return
         weight = sum(_stem_weight(s) for s in stems)
+        # indexed by content words only: "in my app" is found through "app", so the stopwords every
+        # question has ("my", "the", "to") do not make every question count hundreds of phrasings
+        key = frozenset(s for s in stems if s not in vocab.STOPWORDS) or stems
         index = len(self._phrasings)
-        self._phrasings.append(_Phrasing(stems, weight, topic, weak))
-        for s in stems:
+        self._phrasings.append(_Phrasing(stems, weight, topic, weak, key))
+        for s in key:
             self._by_stem.setdefault(s, []).append(index)
 
     def learn(self, question: str, model_id: str | None, license_id: str | None, topic: str) -> None:
@@ -248,7 +257,7 @@ class Matcher:
         found: list[Mention] = []
         n = len(toks)
         for i in range(n):
-            for length in self._alias_lengths:
+            for length in self._lengths_by_first.get(toks[i], ()):
                 if i + length <= n:
                     hit = self._aliases.get(toks[i : i + length])
                     if hit is not None:
@@ -279,7 +288,8 @@ class Matcher:
         weak: dict[str, set[str]] = {}
         for index, count in counts.items():
             p = self._phrasings[index]
-            if count == len(p.stems) and _close_together(p.stems, positions):
+            if count == len(p.key) and (p.key is p.stems or p.stems <= positions.keys()) \
+                    and _close_together(p.stems, positions):
                 (weak if p.weak else strong).setdefault(p.topic, set()).update(p.stems)
         if not strong and not weak:
             return None, 0.0, "no-topic"
@@ -332,6 +342,8 @@ class Matcher:
         return hits.pop() if len(hits) == 1 else None
 
     def _based_on_target(self, toks: tuple[str, ...], mentions: list[Mention]) -> str | None:
+        if not _BASED_ON_FIRST.intersection(toks):
+            return None
         for phrase in _BASED_ON:
             for i in range(len(toks) - len(phrase) + 1):
                 if toks[i : i + len(phrase)] == phrase:
