@@ -1104,7 +1104,7 @@ class FakeDiscord:
 
     async def _ws_send(self, conn: _Conn, payload: dict) -> bool:
         try:
-            await conn.ws.send_str(json.dumps(payload))
+            await conn.ws.send_str(json.dumps(payload, separators=(",", ":")))
             return True
         except (ConnectionResetError, RuntimeError, aiohttp.ClientConnectionError):
             return False
@@ -1770,7 +1770,7 @@ class FakeDiscord:
 
     @staticmethod
     def _json(data: Any, status: int = 200) -> web.Response:
-        return web.Response(status=status, body=json.dumps(data).encode(), headers=JSON_CT)
+        return web.Response(status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=JSON_CT)
 
     @staticmethod
     def _error(status: int, code: int, message: str) -> web.Response:
@@ -2202,7 +2202,7 @@ class FakeDiscord:
     async def _echo(self, event: str, msg: dict) -> None:
         if self._session is None:
             return
-        payload = _clone(msg)
+        payload = dict(msg)  # only top-level keys change below; the frame is serialised at once
         if "guild_id" in payload and event != "MESSAGE_DELETE":
             member = self.member_payload(self.bot_user, with_user=False)
             member.pop("permissions", None)
