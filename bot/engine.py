@@ -32,13 +32,7 @@ class Engine:
 
     def answer_for(self, model_id: str, topic: str, question: str = "") -> Answer:
         """The answer for a model and topic already chosen (a clarify button in Discord)."""
-        return self.matcher._answer(question, model_id, None, topic, confidence=1.0, reason="picked")
-
-    def reload(self) -> KnowledgeBase:
-        """Reload from disk; on any validation error the old knowledge stays in place."""
-        kb = load_knowledge(self.knowledge_dir)
-        self._set(kb)
-        return kb
+        return self.matcher.answer_for(question, model_id, None, topic)
 
     def replace(self, kb: KnowledgeBase) -> None:
         self._set(kb)

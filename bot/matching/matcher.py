@@ -353,6 +353,11 @@ class Matcher:
         return None
 
     # -- building answers ----------------------------------------------------------------------------
+    def answer_for(self, question: str, model_id: str | None, license_id: str | None, topic: str,
+                   reason: str = "picked") -> Answer:
+        """The answer for a model (or licence) and topic already chosen, e.g. by a clarify button."""
+        return self._answer(question, model_id, license_id, topic, confidence=1.0, reason=reason)
+
     def _answer(self, question: str, model_id: str | None, license_id: str | None, topic: str,
                 confidence: float, based_on: str | None = None, reason: str | None = None) -> Answer:
         lic = self.kb.licenses[license_id] if license_id else self.kb.license_of(model_id or "")
