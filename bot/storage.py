@@ -518,7 +518,7 @@ class Storage:
         async with self.db.execute(f"SELECT id, question, count FROM queue {q_where} ORDER BY count DESC, last_seen DESC LIMIT 5",
                                    (guild_id,) if guild_id is not None else ()) as cur:
             top_unanswered = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
-        up, down = await self.feedback_counts()
+        up, down = await self.feedback_counts(guild_id)
         millis = [r[0] for r in await rows(f"SELECT millis FROM events {where} AND millis IS NOT NULL ORDER BY millis")]
         return {
             "days": days,
@@ -532,8 +532,13 @@ class Storage:
             "median_ms": round(millis[len(millis) // 2], 2) if millis else None,
         }
 
-    async def feedback_counts(self) -> tuple[int, int]:
-        async with self.db.execute("SELECT SUM(helpful), SUM(1 - helpful) FROM votes") as cur:
+    async def feedback_counts(self, guild_id: int | None = None) -> tuple[int, int]:
+        """Helpful / not helpful votes, all servers or one (through the answer each vote is on)."""
+        sql, args = "SELECT SUM(helpful), SUM(1 - helpful) FROM votes", ()
+        if guild_id is not None:
+            sql += " WHERE message_id IN (SELECT message_id FROM answers WHERE guild_id = ?)"
+            args = (guild_id,)
+        async with self.db.execute(sql, args) as cur:
             up, down = await cur.fetchone()
         return up or 0, down or 0
 

@@ -110,3 +110,16 @@ async def test_forget_user_and_retention(tmp_path):
         assert await store.get_entry(shared) is None
     finally:
         await store.close()
+
+
+async def test_stats_per_guild_count_only_that_guilds_feedback(tmp_path):
+    store = await Storage.open(tmp_path / "db.sqlite")
+    try:
+        await store.record_answer(1, "q1", "llama-2", None, "commercial-use", 10, 1, 5)
+        await store.record_answer(2, "q2", "llama-2", None, "commercial-use", 20, 2, 6)
+        await store.record_vote(1, 7, helpful=True)
+        await store.record_vote(2, 7, helpful=False)
+        assert (await store.stats(guild_id=10))["feedback"] == {"helpful": 1, "not_helpful": 0, "helpful_ratio": 1.0}
+        assert (await store.stats())["feedback"]["not_helpful"] == 1
+    finally:
+        await store.close()
