@@ -136,3 +136,13 @@ def test_naming_a_licence_next_to_a_model_asks_what_licence_it_is(engine):
     answer = engine.ask("is qwen2.5 3b apache")
     assert (answer.status, answer.model, answer.topic) == (ANSWERED, "qwen2.5-3b", "open-source-status")
     assert answer.verdict == "no"  # it is under the Qwen Research License, not Apache 2.0
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen", "mistral", "falcon", "stable diffusion", "gemma", "deepseek", "grok"])
+def test_family_names_ask_which_member(engine, family):
+    answer = engine.ask(f"can i use {family} commercially")
+    assert answer.status == CLARIFY and len(answer.candidates) >= 2
+
+
+def test_a_family_with_one_member_is_answered(engine):
+    assert engine.ask("can i use phi commercially").model == "phi"

@@ -338,10 +338,12 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             return
         owners[norm] = owner
 
+    family_aliases = {fid: {normalize(a) for a in data.aliases} for fid, data in families.items() if len(data.members) > 1}
     for m in models.values():
         path = model_files[m.id]
         claim(m.name, f"model {m.id}", path, f"model {m.id}", "name")
-        claim(m.id, f"model {m.id}", path, f"model {m.id}", "id")
+        if normalize(m.id) not in family_aliases.get(m.family, set()):  # "gemma": the family's name, not an alias
+            claim(m.id, f"model {m.id}", path, f"model {m.id}", "id")
         for i, a in enumerate(m.aliases):
             claim(a, f"model {m.id}", path, f"model {m.id}", f"aliases[{i}]")
         for d in m.derivatives:

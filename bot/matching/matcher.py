@@ -70,8 +70,12 @@ class Matcher:
         # each of its token spans of an alias length: a few dict lookups per token, whatever the size
         # of the knowledge base.
         self._aliases: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
+        family_names = {f.id: {tokens(a) for a in f.aliases} for f in kb.families.values() if len(f.members) > 1}
         for m in kb.models.values():
-            for alias in (m.id, m.name, *m.aliases):
+            # a model whose id is also its family's name ("gemma") is not what the bare name means:
+            # the bare name asks which member, like "llama" does
+            own_id = () if tokens(m.id) in family_names.get(m.family, set()) else (m.id,)
+            for alias in (*own_id, m.name, *m.aliases):
                 self._add_alias(alias, MODEL, m.id)
             for d in m.derivatives:
                 for alias in (d.name, *d.aliases):
