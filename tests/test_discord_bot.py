@@ -97,7 +97,7 @@ async def test_startup_syncs_commands_and_asks_for_the_right_intents(fake, bot):
 
 
 async def test_mention_gets_a_reply_with_the_verdict(fake, bot):
-    ex = await fake.send_message(mention(fake, "can I use gemma in my saas?"), author="alice")
+    ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
     reply = await ex.reply()
     assert reply["message_reference"]["message_id"] == str(ex.id)
     embed = embed_of(reply)
@@ -109,7 +109,7 @@ async def test_mention_gets_a_reply_with_the_verdict(fake, bot):
     assert "not legal advice" in embed["footer"]["text"] and "Knowledge as of" in embed["footer"]["text"]
     assert custom_ids(reply) == VOTES
     stored = await eventually(lambda: bot.storage.get_answer(int(reply["id"])))
-    assert stored["question"] == "can I use gemma in my saas?" and stored["model"] == "gemma"
+    assert stored["question"] == "can I use gemma 2 in my saas?" and stored["model"] == "gemma"
 
 
 async def test_a_dm_is_a_question_without_mentioning(fake):
@@ -367,7 +367,7 @@ async def test_cooldown_message_on_the_sixth_quick_question(fake):
 async def test_a_question_with_everyone_pings_no_one(fake):
     start = len(fake.requests)
     role = fake.roles["Moderator"]["id"]
-    text = mention(fake, f"@everyone @here <@&{role}> <@{fake.user_id('bob')}> can I use gemma in my saas?")
+    text = mention(fake, f"@everyone @here <@&{role}> <@{fake.user_id('bob')}> can I use gemma 2 in my saas?")
     ex = await fake.send_message(text, author="alice", mention_roles=["Moderator"])
     reply = await ex.reply()
     assert embed_of(reply)["title"].startswith(verdict_title("yes"))
@@ -398,7 +398,7 @@ async def test_a_1001_character_question_is_refused(fake, bot):
 async def test_messages_from_bots_are_ignored(fake, bot):
     await (await fake.slash("config watch", {"channel": "bot-commands"}, user="mod")).response()
     try:
-        await fake.send_message(mention(fake, "can I use gemma in my saas?"), author="otherbot")
+        await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="otherbot")
         await fake.send_message("is mistral 7b free for commercial use", author="otherbot", channel="bot-commands")
         await fake.send_message("is mistral 7b free for commercial use", author="otherbot", dm=True)
         await fake.assert_no_bot_message(within=0.25)
@@ -426,7 +426,7 @@ async def test_a_429_on_send_is_retried_and_exactly_one_message_arrives(fake):
     posts_before = len(fake.requests_matching("POST", "/channels/{id}/messages"))
     fake.rate_limit_next("POST", "/channels/{id}/messages", retry_after=0.05)
     started = time.monotonic()
-    ex = await fake.send_message(mention(fake, "can I use gemma in my saas?"), author="alice")
+    ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
     assert embed_of(await ex.reply())["title"].startswith(verdict_title("yes"))
     await fake.assert_no_bot_message(within=0.2)
     posts = fake.requests_matching("POST", "/channels/{id}/messages")[posts_before:]

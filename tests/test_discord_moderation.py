@@ -400,7 +400,7 @@ async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_ans
     submitted = await h.submit_modal({field["custom_id"]: new})
     assert (await reply_text(submitted)).startswith("changed the answer for **Gemma")
     assert bot.engine.kb.models["gemma"].riders["redistribution"].answer == new
-    embed = await ask(fake, "can I redistribute gemma weights?")
+    embed = await ask(fake, "can I redistribute gemma 2 weights?")
     assert new in embed["description"]
     overlay = yaml.safe_load((knowledge / "edits" / "gemma.yaml").read_text())
     assert overlay["models"]["gemma"]["answers"]["redistribution"] == new

@@ -73,7 +73,7 @@ async def test_dev_guild_gets_a_copy_of_the_commands(fake, engine, tmp_path):
         names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
         assert {"ask", "license", "compare", "topics", "help", "config", "review", "kb", "privacy", "stats",
                 "Ask riderbot"} == names
-        cb = await (await fake.slash("ask", {"question": "can I use gemma in my saas?"})).response()
+        cb = await (await fake.slash("ask", {"question": "can I use gemma 2 in my saas?"})).response()
         assert cb["type"] == 4 and fake.interactions[-1].payload["data"]["guild_id"] == str(fake.guild_id)
     fake.assert_no_unexpected_requests()
 
@@ -89,7 +89,7 @@ async def test_without_the_message_content_intent(fake, engine, tmp_path):
         await fake.send_message("is mistral 7b free for commercial use", author="alice", channel="general")
         await fake.assert_no_bot_message(within=0.2)
         # mentions, DMs and slash commands still work
-        ex = await fake.send_message(mention(fake, "can I use gemma in my saas?"), author="alice")
+        ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
         assert embed_of(await ex.reply())["title"].startswith(verdict_title("yes"))
         dm = await fake.send_message("can i train my model on llama 2 outputs?", author="bob", dm=True)
         assert embed_of(await dm.reply())["title"].startswith(verdict_title("no"))

@@ -61,7 +61,7 @@ async def test_run_bot_connects_answers_and_exits_2_with_a_sentence_on_a_fatal_c
         runner = asyncio.create_task(asyncio.to_thread(run_bot, settings, None))
         await fake.wait_until_connected(timeout=10)
         assert fake.identifies[0]["token"] == token
-        ex = await fake.send_message(mention(fake, "can I use gemma in my saas?"), author="alice")
+        ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
         assert embed_of(await ex.reply(timeout=10))["title"].startswith(verdict_title("yes"))
         await fake.wait_for(lambda: settings.health_file.exists(), description="the health file")
         await fake.drop_connection(code=close_code)
