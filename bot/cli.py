@@ -164,9 +164,7 @@ async def _open_storage(engine, settings: Settings):
     from bot.storage import Storage
 
     storage = await Storage.open(settings.db_path)
-    for question, model, license_id, topic in await storage.learned():
-        if (model is None or model in engine.kb.models) and (license_id is None or license_id in engine.kb.licenses):
-            engine.matcher.learn(question, model, license_id, topic)
+    engine.teach(await storage.learned())
     return storage
 
 

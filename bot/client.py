@@ -142,11 +142,7 @@ class RiderBot(commands.Bot):
         learned = await self.storage.learned() if self.storage is not None else []
         if kb is not None:
             self.engine.replace(kb)
-        kb, matcher = self.engine.kb, self.engine.matcher
-        for question, model, license_id, topic in learned:
-            if (model is None or model in kb.models) and (license_id is None or license_id in kb.licenses) \
-                    and topic in kb.topics:
-                matcher.learn(question, model, license_id, topic)
+        self.engine.teach(learned)
 
     async def sync_commands(self) -> bool:
         """Sync app commands only when their payload changed since the last sync (a hash is kept in

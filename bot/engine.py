@@ -5,6 +5,7 @@ Both front ends (the CLI and the Discord cogs) ask through here, so they answer 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -33,6 +34,15 @@ class Engine:
     def answer_for(self, model_id: str, topic: str, question: str = "") -> Answer:
         """The answer for a model and topic already chosen (a clarify button in Discord)."""
         return self.matcher.answer_for(question, model_id, None, topic)
+
+    def teach(self, learned: Iterable[tuple[str, str | None, str | None, str]]) -> None:
+        """Teach the current matcher the phrasings moderators resolved (Storage.learned()), skipping
+        any whose model, licence or topic is no longer in the knowledge."""
+        kb, matcher = self.kb, self.matcher
+        for question, model, license_id, topic in learned:
+            if (model is None or model in kb.models) and (license_id is None or license_id in kb.licenses) \
+                    and topic in kb.topics:
+                matcher.learn(question, model, license_id, topic)
 
     def replace(self, kb: KnowledgeBase) -> None:
         self._set(kb)
