@@ -19,6 +19,18 @@ TOPIC_IDS: tuple[str, ...] = (
 )
 
 VERDICTS: tuple[str, ...] = ("yes", "no", "conditional", "not-addressed", "not-verified")
+REPLIES: tuple[str, ...] = ("yes", "no", "depends")
+QUESTION_FORMS: tuple[str, ...] = ("permission", "restriction")
+"""How a yes/no question is put: "can I / may I / is it ok to" asks for a permission, "is there a
+limit / is it banned / do I have to" asks whether a restriction exists. Open questions ("what",
+"who", "how many") have no yes/no reply."""
+MODEL_KINDS: tuple[str, ...] = (
+    "llm", "code", "vision-language", "reasoning", "safety", "embedding", "reranker", "image", "video", "3d",
+    "speech-recognition", "tts", "music", "audio", "vision", "translation", "other",
+)
+THRESHOLD_METRICS: tuple[str, ...] = (
+    "monthly-active-users", "daily-active-users", "annual-revenue", "monthly-revenue", "monthly-visits",
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,23 @@ class Rider:
     quotes: tuple[Quote, ...] = ()
     details: str | None = None
     note: str | None = None
+    reply: dict[str, str] = field(default_factory=dict)
+    """Overrides of the topic's verdict -> reply rule for this rider, by question form."""
+    excluded_regions: tuple[str, ...] = ()
+    """Region ids (knowledge/places.yaml) whose residents or companies this licence withholds rights from."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A number in a licence above which its grant ends or a duty starts (Llama's 700M MAU)."""
+
+    metric: str  # one of THRESHOLD_METRICS
+    value: float
+    quote: Quote
+    currency: str | None = None  # for revenue: ISO code, e.g. USD
+    when: str | None = None  # when it is measured ("in the month before the release date")
+    who: str | None = None  # who is counted ("you and your affiliates")
+    above: str = ""  # what happens above it, in our words
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,8 @@ class Topic:
     question: str
     phrasings: tuple[str, ...]
     weak_phrasings: tuple[str, ...] = ()
+    replies: dict[str, dict[str, str]] = field(default_factory=dict)
+    """question form -> verdict -> reply ("yes" | "no" | "depends")."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +87,7 @@ class License:
     riders: dict[str, Rider]
     osi_approved: bool | None = None
     file: str = ""
+    thresholds: tuple[Threshold, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +113,34 @@ class Model:
     derivatives: tuple[Derivative, ...] = ()
     license_evidence: tuple[Quote, ...] = ()
     file: str = ""
+    base: str | None = None
+    """The model this one was fine-tuned or distilled from: its terms apply as well."""
+    kind: str | None = None
+    url: str | None = None
+    """The model's official page (model card), when known."""
+    maintainer_entered: bool = False
+    """Added from Discord or the CLI by a maintainer; its evidence text is not yet in sources/."""
+    evidence_url: str | None = None
+
+
+@dataclass(frozen=True)
+class NotCovered:
+    """A name riderbot knows but whose terms it has not verified: it says so and links the official page."""
+
+    name: str
+    url: str
+    aliases: tuple[str, ...] = ()
+    license_name: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """A named group inside a family ("Qwen2.5", "Mistral Large"): asking about it offers its members."""
+
+    name: str
+    aliases: tuple[str, ...]
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -90,7 +150,8 @@ class Family:
     aliases: tuple[str, ...]
     members: tuple[str, ...]
     file: str = ""
-    not_covered: tuple[str, ...] = ()
+    not_covered: tuple[NotCovered, ...] = ()
+    series: tuple[Series, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,9 @@ class Matcher:
         for fam in kb.families.values():
             for alias in fam.aliases:
                 self._add_alias(alias, FAMILY, fam.id)
-            for name in fam.not_covered:
-                self._add_alias(name, NOT_COVERED, fam.id, name)
+            for nc in fam.not_covered:
+                for alias in (nc.name, *nc.aliases):
+                    self._add_alias(alias, NOT_COVERED, fam.id, nc.name)
         lengths: dict[str, set[int]] = {}
         for key in self._aliases:
             lengths.setdefault(key[0], set()).add(len(key))
