@@ -175,7 +175,8 @@ class _Loader:
             return Places()
         path = self.root / "places.yaml"
         countries = {str(cid): Country(str(cid), str(c["name"]), tuple(str(w) for w in c["words"]),
-                                       tuple(str(w) for w in c.get("cities") or ()))
+                                       tuple(str(w) for w in c.get("cities") or ()),
+                                       tuple(str(w) for w in c.get("adjectives") or ()))
                      for cid, c in data["countries"].items()}
         regions = {}
         for rid, r in data["regions"].items():
@@ -184,7 +185,8 @@ class _Loader:
                     self.problem(path, f"region {rid}", f"members[{i}]", f"unknown country {member!r}")
             regions[str(rid)] = Region(str(rid), str(r["name"]), tuple(str(w) for w in r.get("words") or ()),
                                        frozenset(str(m) for m in r["members"]))
-        return Places(regions, countries, frozenset(str(w) for w in data.get("case_sensitive") or ()))
+        return Places(regions, countries, frozenset(str(w) for w in data.get("case_sensitive") or ()),
+                      tuple(str(w) for w in data.get("who_words") or ()))
 
     def load_uses(self) -> dict[str, Use]:
         data = self.optional("uses.yaml", schema.USES_FILE)

@@ -173,6 +173,8 @@ class Country:
     name: str
     words: tuple[str, ...]
     cities: tuple[str, ...] = ()
+    adjectives: tuple[str, ...] = ()
+    """"German", "Dutch": a place only next to a word for who is asking (Places.who_words)."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ class Places:
     countries: dict[str, Country] = field(default_factory=dict)
     case_sensitive: frozenset[str] = frozenset()
     """Words that are places only when typed in capitals ("US" but not "us")."""
+    who_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

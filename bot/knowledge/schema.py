@@ -103,6 +103,7 @@ PLACES_FILE = Spec(
     "obj",
     fields={
         "case_sensitive": STRINGS,
+        "who_words": STRINGS,
         "regions": Spec("map", required=True, values=Spec("obj", fields={
             "name": S(True, nonempty=True),
             "words": STRINGS,
@@ -111,6 +112,7 @@ PLACES_FILE = Spec(
         "countries": Spec("map", required=True, values=Spec("obj", fields={
             "name": S(True, nonempty=True),
             "words": Spec("list", required=True, item=S(nonempty=True)),
+            "adjectives": STRINGS,
             "cities": STRINGS,
         })),
     },
