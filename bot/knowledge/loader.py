@@ -20,18 +20,18 @@ from bot.knowledge.model import (
     GeneralEntry,
     KnowledgeBase,
     Language,
-    Places,
-    Quantities,
-    Region,
-    Use,
     License,
     Model,
     NotCovered,
+    Places,
+    Quantities,
     Quote,
+    Region,
     Rider,
     Series,
     Threshold,
     Topic,
+    Use,
 )
 from bot.textnorm import collapse_ws, normalize
 
@@ -151,6 +151,7 @@ class _Loader:
                 weak_phrasings=tuple(str(p) for p in raw.get("weak_phrasings") or ()),
                 replies={form: {v: str(r) for v, r in (rules or {}).items()}
                          for form, rules in (raw.get("replies") or {}).items()},
+                form=str(raw.get("form") or "permission"),
                 card_labels={str(k): str(v) for k, v in (raw.get("card") or {}).items()},
                 meanings={str(k): str(v) for k, v in (raw.get("meaning") or {}).items()},
                 open_leads={str(k): str(v) for k, v in (raw.get("open_lead") or {}).items()},
@@ -202,6 +203,7 @@ class _Loader:
             margin=float(data.get("margin", 0.2)),
             metrics={str(k): tuple(str(w) for w in v or ()) for k, v in data["metrics"].items()},
             multipliers={str(k).lower(): float(v) for k, v in data["multipliers"].items()},
+            periods={str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("periods") or {}).items()},
             currencies={str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
                         for k, v in data["currencies"].items()},
         )
@@ -236,6 +238,7 @@ class _Loader:
                 licence_words=phrases("licence_words"), chatter=phrases("chatter"), split_before=phrases("split_before"),
                 follow_up=phrases("follow_up"), premise=phrases("premise"), code_words=phrases("code_words"),
                 weight_words=phrases("weight_words"), model_markers=phrases("model_markers"),
+                name_suffixes=phrases("name_suffixes"), not_models=phrases("not_models"),
             )
         return out
 

@@ -78,6 +78,8 @@ class Topic:
     weak_phrasings: tuple[str, ...] = ()
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     """question form -> verdict -> reply ("yes" | "no" | "depends")."""
+    form: str = "permission"
+    """The form of the topic's own question: how a question that names no form is read."""
     card_labels: dict[str, str] = field(default_factory=dict)
     """verdict -> what it means for the user, in a few words ("allowed, with conditions")."""
     meanings: dict[str, str] = field(default_factory=dict)
@@ -210,6 +212,8 @@ class Quantities:
     margin: float = 0.2
     metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     multipliers: dict[str, float] = field(default_factory=dict)
+    periods: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """monthly | yearly -> the words for that period after a sum of money."""
     currencies: dict[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
     """ISO code -> (symbols and words, value of one unit in US dollars)."""
 
@@ -246,6 +250,8 @@ class Language:
     code_words: tuple[str, ...] = ()
     weight_words: tuple[str, ...] = ()
     model_markers: tuple[str, ...] = ()
+    name_suffixes: tuple[str, ...] = ()
+    not_models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

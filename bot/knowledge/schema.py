@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.model import MEANINGS, MODEL_KINDS, QUESTION_FORMS, REPLIES, THRESHOLD_METRICS, TOPIC_IDS, VERDICTS
+from bot.knowledge.model import (
+    MEANINGS,
+    MODEL_KINDS,
+    QUESTION_FORMS,
+    REPLIES,
+    THRESHOLD_METRICS,
+    TOPIC_IDS,
+    VERDICTS,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ TOPICS_FILE = Spec(
                     "question": S(True),
                     "phrasings": Spec("list", required=True, item=S(nonempty=True)),
                     "weak_phrasings": Spec("list", item=S(nonempty=True)),
+                    "form": S(enum=QUESTION_FORMS, description="the form of the topic's own question"),
                     "replies": Spec("map", keys=QUESTION_FORMS,
                                     values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES))),
                     "card": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
@@ -135,6 +144,7 @@ QUANTITIES_FILE = Spec(
     fields={
         "margin": Spec("num"),
         "metrics": Spec("map", required=True, keys=(*THRESHOLD_METRICS, "users"), values=STRINGS),
+        "periods": Spec("map", keys=("monthly", "yearly"), values=STRINGS),
         "multipliers": Spec("map", required=True, values=Spec("num")),
         "currencies": Spec("map", required=True, values=Spec("obj", fields={
             "symbols": Spec("list", required=True, item=S(nonempty=True)),
@@ -176,6 +186,8 @@ LANGUAGE_FILE = Spec(
         "code_words": _PHRASES,
         "weight_words": _PHRASES,
         "model_markers": _PHRASES,
+        "name_suffixes": _PHRASES,
+        "not_models": _PHRASES,
     },
 )
 
