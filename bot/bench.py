@@ -113,7 +113,8 @@ def write_synthetic(source: Path, dest: Path, factor: int, seed: int = 7) -> lis
                     f"acme{k}/{word.title()}-{version}-base", f"{word} v{version}",
                 ]
                 models.append({"id": f"{m['id']}-s{k}", "name": f"{word.title()} {version}", "version": version,
-                               "license": lic_ids[m["license"]], "aliases": aliases})
+                               "license": lic_ids[m["license"]], "aliases": aliases,
+                               "license_evidence": m["license_evidence"]})
                 topic = rng.choice(TOPIC_IDS)
                 phrase = rng.choice(topics[topic]["phrasings"])
                 questions.append(rng.choice(["can i {p} with {a}?", "{a} {p}", "is {a} ok, {p}", "hey does {a} allow {p}"])
