@@ -244,9 +244,6 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
     except SettingsError as exc:
         print(f"riderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    level = logging.getLevelName(settings.log_level)
-    discord.utils.setup_logging(level=level if isinstance(level, int) else logging.INFO)
-
     from bot.knowledge import KnowledgeError
 
     folder = Path(knowledge_dir) if knowledge_dir else settings.knowledge_dir
@@ -257,11 +254,13 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_KNOWLEDGE
-    log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
-             engine.kb.knowledge_date)
 
     async def main() -> None:
         storage = await open_storage(settings)  # before connecting: a bad database is one sentence, at once
+        level = logging.getLevelName(settings.log_level)
+        discord.utils.setup_logging(level=level if isinstance(level, int) else logging.INFO)
+        log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
+                 engine.kb.knowledge_date)
         try:
             bot = RiderBot(engine, settings.db_path, settings, storage=storage)
         except BaseException:

@@ -55,6 +55,7 @@ class Settings:
     health_file: Path | None = None
     database: str | None = None  # RIDERBOT_DB as given (a path, or a postgresql:// URL); None: db_path
     db_timeout: float = 5.0  # seconds to wait for a database another process holds locked
+    db_sync: str = "normal"  # SQLite: normal (a commit survives the process dying) | full (and a power cut)
     queue_expire_days: int = 180  # open review-queue entries not asked for this long are deleted (0: never)
     queue_max_open: int = 50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
 
@@ -111,6 +112,12 @@ class Settings:
                 raise SettingsError(f"{name} must be between 0 and 3600 seconds, got {raw!r}")
             return value
 
+        def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+            raw = (env.get(name) or default).strip().lower()
+            if raw not in allowed:
+                raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {env.get(name)!r}")
+            return raw
+
         def count(name: str, default: int) -> int:
             value = integer(name, default)
             if value is None or value < 0:
@@ -130,6 +137,7 @@ class Settings:
             health_file=Path(env["RIDERBOT_HEALTH_FILE"]) if env.get("RIDERBOT_HEALTH_FILE") else db.with_suffix(".health"),
             database=database if postgres else None,
             db_timeout=number("RIDERBOT_DB_TIMEOUT", 5.0),
+            db_sync=choice("RIDERBOT_DB_SYNC", ("normal", "full"), "normal"),
             queue_expire_days=count("RIDERBOT_QUEUE_EXPIRE_DAYS", 180),
             queue_max_open=count("RIDERBOT_QUEUE_MAX_OPEN", 50_000),
         )

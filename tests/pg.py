@@ -51,3 +51,26 @@ def temporary_database(server_url: str) -> Iterator[str]:
         yield with_database(server_url, name)
     finally:
         _run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> int:
+    """``python -m tests.pg``: is the server in RIDERBOT_TEST_POSTGRES reachable? (make postgres-check)"""
+    import os
+    import sys
+
+    url = os.environ.get("RIDERBOT_TEST_POSTGRES")
+    if not url:
+        print("RIDERBOT_TEST_POSTGRES is not set", file=sys.stderr)
+        return 1
+    try:
+        _run(_admin(url, "SELECT 1"))
+    except Exception as exc:
+        print(f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc}); start it, or unset "
+              "RIDERBOT_TEST_POSTGRES to skip the PostgreSQL tests", file=sys.stderr)
+        return 1
+    print(f"PostgreSQL reachable at {url} for the storage tests")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -23,6 +23,7 @@ share it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,8 @@ async def open_storage(target: Any = None, *, create: bool = True, busy_timeout:
     if is_postgres_url(text):
         driver: Any = await PostgresDriver.open(text, busy_timeout=timeout)
     else:
-        driver = await SQLiteDriver.open(Path(text), create=create, busy_timeout=timeout)
+        sync = getattr(target, "db_sync", None) or os.environ.get("RIDERBOT_DB_SYNC") or "normal"
+        driver = await SQLiteDriver.open(Path(text), create=create, busy_timeout=timeout, synchronous=sync)
     store = Storage(driver, queue_expire_days=expire, queue_max_open=cap)
     try:
         await store._migrate()

@@ -13,8 +13,12 @@ Instead of comparing a question with every open entry, each open entry is indexe
 
 A new question probes the exact key and each of its words, restricted to the same server and
 number signature and to lengths that could still reach the similarity threshold, each probe
-capped at TERM_LIMIT rows. The few candidates found are scored with ``token_sort_ratio``. The
-cost depends on the question's length, not on the size of the queue.
+capped at TERM_LIMIT rows. The CANDIDATES entries sharing the most words are scored with
+``token_sort_ratio``. The cost depends on the question's length, not on the size of the queue.
+
+The cap makes it approximate: an entry found only through common words may be missed when more
+than TERM_LIMIT entries of the same length share them; a miss creates a second entry (which
+moderators can dismiss as a duplicate), it never merges different questions.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from rapidfuzz import fuzz, process
 from bot.textnorm import normalize
 
 GROUP_SIMILARITY = 92.0  # token_sort_ratio at which two questions count as the same one
-TERM_LIMIT = 32  # index rows read per word of the question
-MAX_TERMS = 12  # words of a question probed (the longest ones: rare words are long words)
+TERM_LIMIT = 16  # index rows read per word of the question
+MAX_TERMS = 8  # words of a question probed (the longest ones: rare words are long words)
+PREFIX, PREFIX_MIN = 4, 6  # the two longest words (of 6+ letters) are also probed by their first 4 letters
+CANDIDATES = 24  # entries sharing the most words that are scored with token_sort_ratio
 
 
 def normalized(question: str) -> str:

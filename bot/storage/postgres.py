@@ -128,6 +128,8 @@ class PostgresDriver:
                 return int(tail) if tail.isdigit() else 0
             if op.kind == "val":
                 return await con.fetchval(sql, *args)
+            if op.kind == "rows":
+                return [tuple(r) for r in await con.fetch(sql, *args)]
             if op.kind == "one":
                 row = await con.fetchrow(sql, *args)
                 return None if row is None else dict(row)

@@ -25,6 +25,7 @@ from bot.storage.core import Scope, scope_where, valid_id
 from bot.storage.errors import QuestionTooLong
 from bot.storage.schema import index_rows
 from bot.storage.sql import Ops, all_, many, one, placeholders, run, val
+from bot.storage.sql import rows as rows_
 
 MAX_QUESTION_CHARS = 1000  # Discord's limit for a slash-command option; longer questions are refused
 QUEUE_STATUSES = ("open", "resolved", "dismissed")
@@ -287,21 +288,50 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
     low, high = grouping.length_window(grouping.length(norm))
     terms = grouping.terms(norm)[: 1 + grouping.MAX_TERMS]
     parts, args = [], []
+    n = grouping.length(norm)
+    half = grouping.TERM_LIMIT // 2
     for i, term in enumerate(terms):
-        limit = 1 if i == 0 else grouping.TERM_LIMIT
-        parts.append(f"SELECT queue_id, {1 if i == 0 else 0} AS ex FROM (SELECT queue_id FROM queue_terms"
-                     f" WHERE gkey = ? AND numsig = ? AND term = ? AND nlen BETWEEN ? AND ? LIMIT {limit}) AS t{i}")
-        args += [gkey, sig, term, low, high]
-    rows = yield all_("SELECT c.queue_id, c.ex, q.normalized, q.status FROM (" + " UNION ALL ".join(parts) + ") AS c"
-                      " JOIN queue q ON q.id = c.queue_id", *args)
+        if i == 0:
+            parts.append("SELECT queue_id, 0 AS t FROM (SELECT queue_id FROM queue_terms"
+                         " WHERE gkey = ? AND numsig = ? AND term = ? AND nlen = ? LIMIT 1) AS t0")
+            args += [gkey, sig, term, n]
+            continue
+        # the entries with this word whose length is nearest the question's: half longer, half shorter
+        parts.append(f"SELECT queue_id, {i} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
+                     f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen LIMIT {half}) AS a{i}")
+        parts.append(f"SELECT queue_id, {i} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
+                     f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen DESC LIMIT {half}) AS b{i}")
+        args += [gkey, sig, term, n, high, gkey, sig, term, low, n - 1]
+    # a typo in a rare word leaves its start: probe the first letters of the longest words too
+    for k, word in enumerate(w for w in terms[1:3] if len(w) >= grouping.PREFIX_MIN):
+        start = word[: grouping.PREFIX]
+        parts.append(f"SELECT queue_id, {len(terms) + k} AS t FROM (SELECT queue_id FROM queue_terms"
+                     " WHERE gkey = ? AND numsig = ? AND term >= ? AND term < ? AND term <> ?"
+                     f" LIMIT {grouping.TERM_LIMIT}) AS p{k}")
+        args += [gkey, sig, start, start[:-1] + chr(ord(start[-1]) + 1), word]
+    hits = yield rows_(" UNION ALL ".join(parts), *args)  # (entry id, probe number)
+    # rank the entries found by the words they share, a word weighing 1 / (entries found with it): a
+    # rare word (a model name) outweighs common ones, and a word whose probe hit its cap (so the list
+    # is an arbitrary slice) only breaks ties; then read the text of the best few
+    sizes: dict[int, int] = {}
+    for _, t in hits:
+        sizes[t] = sizes.get(t, 0) + 1
+    weights = {t: 1000.0 if t == 0 else (1.0 if k < half else 0.001) / k for t, k in sizes.items()}
+    score: dict[int, float] = {}
+    for queue_id, t in hits:
+        score[queue_id] = score.get(queue_id, 0.0) + weights[t]
+    if not score:
+        return None
+    best = sorted(score, key=lambda q: (-score[q], q))[: grouping.CANDIDATES]
+    found = yield rows_(f"SELECT id, normalized, status FROM queue WHERE id IN ({placeholders(len(best))})", *best)
     wanted = grouping.sorted_text(norm)
     candidates: dict[int, str] = {}
-    for r in sorted(rows, key=lambda r: r["queue_id"]):
-        if r["status"] != "open":
+    for queue_id, text, status in sorted(found):
+        if status != "open":
             continue
-        if r["ex"] and grouping.sorted_text(r["normalized"]) == wanted:
-            return r["queue_id"]
-        candidates[r["queue_id"]] = r["normalized"]
+        if score[queue_id] >= 1000.0 and grouping.sorted_text(text) == wanted:
+            return queue_id
+        candidates[queue_id] = text
     return grouping.best_match(norm, candidates)
 
 
