@@ -29,6 +29,8 @@ from bot.storage.sql import Op, Ops, clean_args
 
 _HEADER = b"SQLite format 3\x00"
 CHECKPOINT_SECONDS = 0.5
+_OPEN: dict[str, int] = {}  # database files this process has open (see _connect)
+_OPEN_LOCK = threading.Lock()
 CHECKPOINT_BYTES = 256 * 1024
 
 
@@ -48,6 +50,7 @@ class SQLiteDriver:
         self._identity: tuple[int, int] | None = None
         self._closed = False
         self._stop_checkpoints = threading.Event()
+        self._key: str | None = None
         self._checkpointer: threading.Thread | None = None
 
     # -- opening ---------------------------------------------------------------------------------
@@ -68,6 +71,17 @@ class SQLiteDriver:
     def _connect(self, create: bool) -> None:
         name = self.name
         memory = name == ":memory:"
+        key = None if memory else os.path.realpath(self.path)
+        if key is not None:
+            with _OPEN_LOCK:
+                first = _OPEN.get(key, 0) == 0
+                _OPEN[key] = _OPEN.get(key, 0) + 1
+            self._key = key
+            # Read the header only while this process has no connection to the file: closing any
+            # descriptor of a file drops every POSIX lock the process holds on it, SQLite's too,
+            # and another process could then delete the WAL under our connection.
+            if first and self.path.exists():
+                self._check_header()
         try:
             if memory:
                 conn = sqlite3.connect(name, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
@@ -90,7 +104,6 @@ class SQLiteDriver:
             # reading the schema fails at once on a file that is not a database
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             if not memory:
-                self._check_size(conn)
                 st = os.stat(self.path)
                 self._identity = (st.st_dev, st.st_ino)
                 # a write proves the file is writable and not locked (rolled back, nothing changes)
@@ -105,7 +118,7 @@ class SQLiteDriver:
         except sqlite3.Error as exc:
             raise self.error(exc, "open") from None
 
-    def _check_size(self, conn: sqlite3.Connection) -> None:
+    def _check_header(self) -> None:
         """A file shorter than its own header says is truncated (checked in O(1), from the header on
         disk: pages still in the WAL are not counted there, so a live database never looks short)."""
         try:
@@ -161,6 +174,12 @@ class SQLiteDriver:
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
+        if self._key is not None:
+            with _OPEN_LOCK:
+                _OPEN[self._key] -= 1
+                if not _OPEN[self._key]:
+                    del _OPEN[self._key]
+            self._key = None
 
     async def call(self, fn: Callable[[], Any]) -> Any:
         if self._closed:
