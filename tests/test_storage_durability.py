@@ -74,8 +74,8 @@ async def _child(code: str, *argv: str, stdin: bool = False) -> asyncio.subproce
         stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL)
 
 
-async def _line(proc: asyncio.subprocess.Process, timeout: float = 30) -> str:
-    line = await asyncio.wait_for(proc.stdout.readline(), timeout)
+async def _line(proc: asyncio.subprocess.Process, within: float = 30) -> str:
+    line = await asyncio.wait_for(proc.stdout.readline(), within)
     assert line, "the child process ended early"
     return line.decode().strip()
 
