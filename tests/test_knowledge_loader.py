@@ -143,6 +143,6 @@ def test_schema_is_json_and_covers_every_kind_of_file(capsys):
 
 
 def test_not_covered_name_may_not_shadow_a_model_alias(tmp_path):
-    fam = family_data() | {"not_covered": ["toy 1"]}
+    fam = family_data() | {"not_covered": [{"name": "toy 1", "url": "https://example.org"}]}
     msgs = problems(write_kb(tmp_path, family=fam))
     assert any("family toy: not_covered[0]: alias 'toy 1'" in m for m in msgs)

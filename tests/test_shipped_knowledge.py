@@ -90,3 +90,13 @@ def test_readme_table_of_models_is_current(shipped_kb):
     readme = Path(__file__).resolve().parents[1] / "README.md"
     text = readme.read_text(encoding="utf-8")
     assert render_readme(text, shipped_kb) == text, "README table is stale: run `.venv/bin/riderbot kb readme`"
+
+
+# Models still waiting for a licensor's line saying which licence they are under (being fixed; the
+# loader will then require evidence for every model). Never add to this set.
+EVIDENCE_PENDING = {"olmo", "mistral-small-3"}
+
+
+def test_every_model_has_licence_evidence(shipped_kb):
+    missing = {m.id for m in shipped_kb.models.values() if not m.license_evidence}
+    assert missing <= EVIDENCE_PENDING, sorted(missing - EVIDENCE_PENDING)

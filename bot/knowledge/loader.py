@@ -14,13 +14,23 @@ import yaml
 from bot.knowledge import schema
 from bot.knowledge.model import (
     TOPIC_IDS,
+    Country,
     Derivative,
     Family,
+    GeneralEntry,
     KnowledgeBase,
+    Language,
+    Places,
+    Quantities,
+    Region,
+    Use,
     License,
     Model,
+    NotCovered,
     Quote,
     Rider,
+    Series,
+    Threshold,
     Topic,
 )
 from bot.textnorm import collapse_ws, normalize
@@ -69,6 +79,7 @@ class _Loader:
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[Problem] = []
+        self.card_phrasings: tuple[str, ...] = ()
 
     def problem(self, file: Path | str, entry: str, field: str, message: str) -> None:
         name = str(file.relative_to(self.root.parent)) if isinstance(file, Path) else file
@@ -101,13 +112,19 @@ class _Loader:
         folder = self.root / "sources"
         for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
             try:
-                body = source_body(path.read_text(encoding="utf-8"))
+                text = path.read_text(encoding="utf-8")
+                body = source_body(text)
             except (OSError, UnicodeDecodeError) as exc:
                 self.problem(path, "", "", f"cannot read file: {exc}")
                 continue
             if body is None:
                 self.problem(path, "", "", "no provenance header: the header must end with a line '---'")
                 continue
+            header = text[: len(text) - len(body)]
+            keys = {line.split(":", 1)[0].strip().lower() for line in header.splitlines() if ":" in line}
+            if not keys & {"source", "url"} or "retrieved" not in keys:
+                self.problem(path, "", "", "the provenance header needs a 'source:' (repository/path @ commit, or URL) "
+                                           "and a 'retrieved:' line")
             bodies[path.stem] = body
         return bodies
 
@@ -132,8 +149,95 @@ class _Loader:
                 question=str(raw["question"]),
                 phrasings=tuple(str(p) for p in raw["phrasings"]),
                 weak_phrasings=tuple(str(p) for p in raw.get("weak_phrasings") or ()),
+                replies={form: {v: str(r) for v, r in (rules or {}).items()}
+                         for form, rules in (raw.get("replies") or {}).items()},
+                card_labels={str(k): str(v) for k, v in (raw.get("card") or {}).items()},
+                meanings={str(k): str(v) for k, v in (raw.get("meaning") or {}).items()},
+                open_leads={str(k): str(v) for k, v in (raw.get("open_lead") or {}).items()},
             )
+        self.card_phrasings = tuple(str(p) for p in data.get("card_phrasings") or ())
         return topics, str(data["knowledge_date"])
+
+    # -- the language data: places, uses, quantities, general entries, languages ------------------------
+    def optional(self, name: str, spec: schema.Spec) -> Any:
+        """A data file that may be absent (a small test knowledge base): its data, or None."""
+        path = self.root / name
+        if not path.is_file():
+            return None
+        data = self.read_yaml(path)
+        if data is None or not self.check_spec(path, "", data, spec):
+            return None
+        return data
+
+    def load_places(self) -> Places:
+        data = self.optional("places.yaml", schema.PLACES_FILE)
+        if data is None:
+            return Places()
+        path = self.root / "places.yaml"
+        countries = {str(cid): Country(str(cid), str(c["name"]), tuple(str(w) for w in c["words"]),
+                                       tuple(str(w) for w in c.get("cities") or ()),
+                                       tuple(str(w) for w in c.get("adjectives") or ()))
+                     for cid, c in data["countries"].items()}
+        regions = {}
+        for rid, r in data["regions"].items():
+            for i, member in enumerate(r["members"]):
+                if str(member) not in countries:
+                    self.problem(path, f"region {rid}", f"members[{i}]", f"unknown country {member!r}")
+            regions[str(rid)] = Region(str(rid), str(r["name"]), tuple(str(w) for w in r.get("words") or ()),
+                                       frozenset(str(m) for m in r["members"]))
+        return Places(regions, countries, frozenset(str(w) for w in data.get("case_sensitive") or ()),
+                      tuple(str(w) for w in data.get("who_words") or ()))
+
+    def load_uses(self) -> dict[str, Use]:
+        data = self.optional("uses.yaml", schema.USES_FILE)
+        return {str(uid): Use(str(uid), str(u["name"]), tuple(str(w) for w in u["question"]),
+                              tuple(str(w).lower() for w in u["policy"]), tuple(str(w) for w in u.get("qualified") or ()))
+                for uid, u in ((data or {}).get("uses") or {}).items()}
+
+    def load_quantities(self) -> Quantities:
+        data = self.optional("quantities.yaml", schema.QUANTITIES_FILE)
+        if data is None:
+            return Quantities()
+        return Quantities(
+            margin=float(data.get("margin", 0.2)),
+            metrics={str(k): tuple(str(w) for w in v or ()) for k, v in data["metrics"].items()},
+            multipliers={str(k).lower(): float(v) for k, v in data["multipliers"].items()},
+            currencies={str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
+                        for k, v in data["currencies"].items()},
+        )
+
+    def load_general(self) -> dict[str, GeneralEntry]:
+        data = self.optional("general.yaml", schema.GENERAL_FILE)
+        return {str(gid): GeneralEntry(
+            id=str(gid), question=str(g["question"]), answer=" ".join(str(g["answer"]).split()),
+            phrasings=tuple(str(p) for p in g["phrasings"]), reply=str(g["reply"]) if g.get("reply") else None,
+            details=" ".join(str(g["details"]).split()) if g.get("details") else None, quotes=_quotes(g.get("quotes")))
+            for gid, g in ((data or {}).get("entries") or {}).items()}
+
+    def load_languages(self) -> dict[str, Language]:
+        folder = self.root / "languages"
+        out: dict[str, Language] = {}
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            data = self.read_yaml(path)
+            if data is None or not self.check_spec(path, "", data, schema.LANGUAGE_FILE):
+                continue
+            lid = str(data["language"])
+            if lid != path.stem:
+                self.problem(path, "", "language", f"must be the file's name ({path.stem!r})")
+
+            def phrases(key: str, d: dict = data) -> tuple[str, ...]:
+                return tuple(str(p) for p in d.get(key) or ())
+
+            out[lid] = Language(
+                id=lid, name=str(data["name"]), scripts=tuple(str(x) for x in data["scripts"]),
+                forms={str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("forms") or {}).items()},
+                topics={str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("topics") or {}).items()},
+                card=phrases("card"), answer_note=str(data["answer_note"]) if data.get("answer_note") else None,
+                licence_words=phrases("licence_words"), chatter=phrases("chatter"), split_before=phrases("split_before"),
+                follow_up=phrases("follow_up"), premise=phrases("premise"), code_words=phrases("code_words"),
+                weight_words=phrases("weight_words"), model_markers=phrases("model_markers"),
+            )
+        return out
 
 
 def _quotes(raw: list[dict[str, Any]] | None) -> tuple[Quote, ...]:
@@ -147,7 +251,35 @@ def _rider(raw: dict[str, Any]) -> Rider:
         quotes=_quotes(raw.get("quotes")),
         details=str(raw["details"]).strip() if raw.get("details") else None,
         note=str(raw["note"]).strip() if raw.get("note") else None,
+        reply={str(k): str(v) for k, v in (raw.get("reply") or {}).items()},
+        excluded_regions=tuple(str(r) for r in raw.get("excluded_regions") or ()),
+        excluded_scope=" ".join(str(raw["excluded_scope"]).split()) if raw.get("excluded_scope") else None,
+        more_places=bool(raw.get("more_places")),
     )
+
+
+def _threshold(raw: dict[str, Any]) -> Threshold:
+    return Threshold(
+        metric=str(raw["metric"]),
+        value=float(raw["value"]),
+        quote=Quote(text=str(raw["quote"]["text"]).strip(), source=str(raw["quote"]["source"])),
+        currency=str(raw["currency"]).upper() if raw.get("currency") else None,
+        when=" ".join(str(raw["when"]).split()) if raw.get("when") else None,
+        who=" ".join(str(raw["who"]).split()) if raw.get("who") else None,
+        above=" ".join(str(raw["above"]).split()),
+    )
+
+
+def _region_ids(root: Path) -> set[str] | None:
+    """The region ids knowledge/places.yaml defines (None when there is no places file)."""
+    path = root / "places.yaml"
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    return {str(r) for r in (data.get("regions") or {})}
 
 
 def read_edits(root: Path) -> dict[str, Any]:
@@ -188,6 +320,8 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
     bodies = ld.load_sources()
     collapsed = {sid: collapse_ws(body) for sid, body in bodies.items()}
     topics, knowledge_date = ld.load_topics()
+    places, uses, quantities = ld.load_places(), ld.load_uses(), ld.load_quantities()
+    general, languages = ld.load_general(), ld.load_languages()
 
     def check_quotes(path: Path, entry: str, field: str, quotes: tuple[Quote, ...]) -> None:
         for i, q in enumerate(quotes):
@@ -198,10 +332,16 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 start = collapse_ws(q.text)[:60]
                 ld.problem(path, entry, f"{where}.text", f"quote not found in source {q.source!r}: \"{start}...\"")
 
+    region_ids = _region_ids(root)
+
     def check_rider(path: Path, entry: str, field: str, rider: Rider) -> None:
         if not rider.quotes and rider.verdict not in ("not-addressed", "not-verified"):
             ld.problem(path, entry, f"{field}.quotes", f"a {rider.verdict!r} verdict needs at least one quote")
         check_quotes(path, entry, f"{field}.quotes", rider.quotes)
+        for i, region in enumerate(rider.excluded_regions):
+            if region_ids is not None and region not in region_ids:
+                ld.problem(path, entry, f"{field}.excluded_regions[{i}]",
+                           f"unknown region {region!r} (regions are defined in knowledge/places.yaml)")
 
     # -- licences ------------------------------------------------------------------------------
     licenses: dict[str, License] = {}
@@ -229,6 +369,13 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
         for tid, raw in data["riders"].items():
             riders[tid] = _rider(raw)
             check_rider(path, entry, f"riders.{tid}", riders[tid])
+        thresholds = tuple(_threshold(t) for t in data.get("thresholds") or ())
+        for i, t in enumerate(thresholds):
+            check_quotes(path, entry, f"thresholds[{i}]", (t.quote,))
+            if t.value <= 0:
+                ld.problem(path, entry, f"thresholds[{i}].value", "must be a positive number")
+            if t.metric.endswith("revenue") and not t.currency:
+                ld.problem(path, entry, f"thresholds[{i}].currency", "a revenue threshold needs its currency (e.g. USD)")
         licenses[lid] = License(
             id=lid,
             name=str(data["name"]),
@@ -239,6 +386,7 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             riders=riders,
             osi_approved=data.get("osi_approved"),
             file=str(path.relative_to(root.parent)),
+            thresholds=thresholds,
         )
         license_files[lid] = path
 
@@ -309,6 +457,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 derivatives=derivatives,
                 license_evidence=evidence,
                 file=str(path.relative_to(root.parent)),
+                base=str(raw["base"]) if raw.get("base") else None,
+                kind=str(raw["kind"]) if raw.get("kind") else None,
+                url=str(raw["url"]) if raw.get("url") else None,
             )
             model_files[mid] = path
             members.append(mid)
@@ -318,8 +469,35 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             aliases=tuple(str(a) for a in data.get("aliases") or ()),
             members=tuple(members),
             file=str(path.relative_to(root.parent)),
-            not_covered=tuple(str(a) for a in data.get("not_covered") or ()),
+            not_covered=tuple(
+                NotCovered(name=str(n["name"]), url=str(n["url"]), aliases=tuple(str(a) for a in n.get("aliases") or ()),
+                           license_name=str(n["license"]) if n.get("license") else None,
+                           note=" ".join(str(n["note"]).split()) if n.get("note") else None)
+                for n in data.get("not_covered") or ()),
+            series=tuple(
+                Series(name=str(x["name"]), aliases=tuple(str(a) for a in x["aliases"]),
+                       members=tuple(str(m) for m in x["members"]))
+                for x in data.get("series") or ()),
         )
+
+    # -- cross references: bases, series ---------------------------------------------------------------
+    for m in models.values():
+        if m.base is None:
+            continue
+        seen, cur = {m.id}, m.base
+        while cur is not None and cur in models and cur not in seen:
+            seen.add(cur)
+            cur = models[cur].base
+        if m.base not in models:
+            ld.problem(model_files[m.id], f"model {m.id}", "base", f"unknown model {m.base!r}")
+        elif cur is not None and cur in seen:
+            ld.problem(model_files[m.id], f"model {m.id}", "base", "the chain of base models loops back to itself")
+    for f in families.values():
+        for i, series in enumerate(f.series):
+            for j, member in enumerate(series.members):
+                if member not in f.members:
+                    ld.problem(root.parent / f.file, f"family {f.id}", f"series[{i}].members[{j}]",
+                               f"{member!r} is not a model of this family")
 
     for fid, mid in sorted(unused):
         ld.problem(edit_dir / f"{fid}.yaml", f"model {mid}", "", f"no model {mid!r} in family {fid!r}")
@@ -354,11 +532,20 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             if len(f.members) == 1 and owners.get(normalize(a)) == f"model {f.members[0]}":
                 continue  # a one-model family may share its name with that model ("bloom")
             claim(a, f"family {f.id}", root.parent / f.file, f"family {f.id}", f"aliases[{i}]")
-        for i, a in enumerate(f.not_covered):
-            claim(a, f"the not-covered names of family {f.id}", root.parent / f.file, f"family {f.id}", f"not_covered[{i}]")
+        for i, nc in enumerate(f.not_covered):
+            for a in (nc.name, *nc.aliases):
+                claim(a, f"the not-covered name {nc.name!r} of family {f.id}", root.parent / f.file, f"family {f.id}",
+                      f"not_covered[{i}]")
+        for i, series in enumerate(f.series):
+            for a in series.aliases:
+                claim(a, f"series {series.name!r} of family {f.id}", root.parent / f.file, f"family {f.id}",
+                      f"series[{i}].aliases")
     for lic in licenses.values():
         for i, a in enumerate((lic.name, *lic.aliases)):
             claim(a, f"license {lic.id}", license_files[lic.id], f"license {lic.id}", f"aliases[{i}]" if i else "name")
+
+    for entry in general.values():
+        check_quotes(root / "general.yaml", f"entry {entry.id}", "quotes", entry.quotes)
 
     if not models and not ld.problems:
         ld.problem(mod_dir, "", "", "no models found")
@@ -371,4 +558,10 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
         families=families,
         sources=bodies,
         knowledge_date=knowledge_date,
+        card_phrasings=ld.card_phrasings,
+        places=places,
+        quantities=quantities,
+        uses=uses,
+        general=general,
+        languages=languages,
     )

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.model import TOPIC_IDS, VERDICTS
+from bot.knowledge.model import MEANINGS, MODEL_KINDS, QUESTION_FORMS, REPLIES, THRESHOLD_METRICS, TOPIC_IDS, VERDICTS
 
 
 @dataclass(frozen=True)
 class Spec:
-    kind: str  # "str" | "bool" | "list" | "obj" | "map"
+    kind: str  # "str" | "num" | "bool" | "list" | "obj" | "map"
     required: bool = False
     enum: tuple[str, ...] | None = None
     item: Spec | None = None  # list items
@@ -35,6 +35,11 @@ QUOTE = Spec(
     },
 )
 
+REPLY_RULE = Spec(
+    "map", keys=QUESTION_FORMS, values=S(enum=REPLIES),
+    description="question form (permission | restriction) -> the direct reply when this rider answers it",
+)
+
 RIDER = Spec(
     "obj",
     fields={
@@ -43,6 +48,24 @@ RIDER = Spec(
         "details": S(),
         "note": S(description="why our verdict differs from the reference fact sheet"),
         "quotes": Spec("list", item=QUOTE),
+        "reply": REPLY_RULE,
+        "excluded_regions": Spec("list", item=S(nonempty=True),
+                                 description="region ids from knowledge/places.yaml whose residents or companies get no rights"),
+        "excluded_scope": S(description="when the exclusion covers only some of the licence's models: which ones"),
+        "more_places": Spec("bool", description="the text may exclude places not listed (e.g. a supported-countries list)"),
+    },
+)
+
+THRESHOLD = Spec(
+    "obj",
+    fields={
+        "metric": S(True, enum=THRESHOLD_METRICS),
+        "value": Spec("num", required=True, description="the number itself, e.g. 700000000"),
+        "currency": S(description="ISO currency code for revenue thresholds, e.g. USD"),
+        "when": S(description="when it is measured, in our words"),
+        "who": S(description="who is counted, in our words"),
+        "above": S(True, nonempty=True, description="what happens above the threshold, in our words"),
+        "quote": Spec("obj", required=True, fields=QUOTE.fields),
     },
 )
 
@@ -64,9 +87,95 @@ TOPICS_FILE = Spec(
                     "question": S(True),
                     "phrasings": Spec("list", required=True, item=S(nonempty=True)),
                     "weak_phrasings": Spec("list", item=S(nonempty=True)),
+                    "replies": Spec("map", keys=QUESTION_FORMS,
+                                    values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES))),
+                    "card": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
+                    "meaning": Spec("map", keys=VERDICTS, values=S(enum=MEANINGS)),
+                    "open_lead": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
                 },
             ),
         ),
+        "card_phrasings": STRINGS,
+    },
+)
+
+PLACES_FILE = Spec(
+    "obj",
+    fields={
+        "case_sensitive": STRINGS,
+        "who_words": STRINGS,
+        "regions": Spec("map", required=True, values=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "words": STRINGS,
+            "members": Spec("list", required=True, item=S(nonempty=True)),
+        })),
+        "countries": Spec("map", required=True, values=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "words": Spec("list", required=True, item=S(nonempty=True)),
+            "adjectives": STRINGS,
+            "cities": STRINGS,
+        })),
+    },
+)
+
+USES_FILE = Spec(
+    "obj",
+    fields={
+        "uses": Spec("map", required=True, values=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "question": Spec("list", required=True, item=S(nonempty=True)),
+            "policy": Spec("list", required=True, item=S(nonempty=True)),
+            "qualified": STRINGS,
+        })),
+    },
+)
+
+QUANTITIES_FILE = Spec(
+    "obj",
+    fields={
+        "margin": Spec("num"),
+        "metrics": Spec("map", required=True, keys=(*THRESHOLD_METRICS, "users"), values=STRINGS),
+        "multipliers": Spec("map", required=True, values=Spec("num")),
+        "currencies": Spec("map", required=True, values=Spec("obj", fields={
+            "symbols": Spec("list", required=True, item=S(nonempty=True)),
+            "usd": Spec("num", required=True),
+        })),
+    },
+)
+
+GENERAL_FILE = Spec(
+    "obj",
+    fields={
+        "entries": Spec("map", required=True, values=Spec("obj", fields={
+            "question": S(True, nonempty=True),
+            "reply": S(enum=REPLIES),
+            "answer": S(True, nonempty=True),
+            "details": S(),
+            "phrasings": Spec("list", required=True, item=S(nonempty=True)),
+            "quotes": Spec("list", item=QUOTE),
+        })),
+    },
+)
+
+_PHRASES = Spec("list", item=S(nonempty=True))
+LANGUAGE_FILE = Spec(
+    "obj",
+    fields={
+        "language": S(True, nonempty=True),
+        "name": S(True, nonempty=True),
+        "scripts": Spec("list", required=True, item=S(enum=("latin", "han", "kana", "hangul"))),
+        "answer_note": S(),
+        "forms": Spec("map", keys=("permission", "restriction", "open"), values=_PHRASES),
+        "topics": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
+        "card": _PHRASES,
+        "licence_words": _PHRASES,
+        "chatter": _PHRASES,
+        "split_before": _PHRASES,
+        "follow_up": _PHRASES,
+        "premise": _PHRASES,
+        "code_words": _PHRASES,
+        "weight_words": _PHRASES,
+        "model_markers": _PHRASES,
     },
 )
 
@@ -80,6 +189,7 @@ LICENSE_FILE = Spec(
         "sources": Spec("list", required=True, item=S(nonempty=True)),
         "aliases": STRINGS,
         "osi_approved": Spec("bool"),
+        "thresholds": Spec("list", item=THRESHOLD),
         "riders": Spec("map", required=True, keys=TOPIC_IDS, values=RIDER),
     },
 )
@@ -93,7 +203,12 @@ MODEL = Spec(
         "license": S(True, nonempty=True, description="licence id (a file in knowledge/licenses/)"),
         "released": S(),
         "aliases": Spec("list", required=True, item=S(nonempty=True)),
-        "license_evidence": Spec("list", item=QUOTE),
+        "license_evidence": Spec("list", item=QUOTE,
+                                 description="verbatim line(s) of the licensor's model card, README or LICENSE saying "
+                                             "which licence this model is under (a file in knowledge/sources/)"),
+        "base": S(description="id of the model this one was fine-tuned or distilled from: its terms apply too"),
+        "kind": S(enum=MODEL_KINDS),
+        "url": S(description="the model's official page"),
         "notes": STRINGS,
         "derivatives": Spec(
             "list",
@@ -112,8 +227,19 @@ FAMILY_FILE = Spec(
         "family": S(True, nonempty=True),
         "name": S(True, nonempty=True),
         "aliases": STRINGS,
-        "not_covered": Spec("list", item=S(nonempty=True),
-                            description="names that look like this family's models but are not covered: the bot says it does not know them"),
+        "not_covered": Spec("list", item=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "url": S(True, nonempty=True, description="the official page or licence link"),
+            "aliases": STRINGS,
+            "license": S(description="the licence's name, if known (not verified)"),
+            "note": S(),
+        }), description="names that look like this family's models but whose terms are not verified: the bot says "
+                        "it knows the name but has not verified the terms, and links the official page"),
+        "series": Spec("list", item=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "aliases": Spec("list", required=True, item=S(nonempty=True)),
+            "members": Spec("list", required=True, item=S(nonempty=True)),
+        }), description="named groups inside the family (\"Qwen2.5\"): asking about one offers only its members"),
         "models": Spec("list", required=True, item=MODEL),
     },
 )
@@ -135,7 +261,7 @@ EDITS_FILE = Spec(
     },
 )
 
-_TYPE_NAMES = {"str": "text", "bool": "true or false", "list": "a list", "obj": "a mapping", "map": "a mapping"}
+_TYPE_NAMES = {"num": "a number", "str": "text", "bool": "true or false", "list": "a list", "obj": "a mapping", "map": "a mapping"}
 
 
 def check(value: Any, spec: Spec, path: str = "") -> Iterator[tuple[str, str]]:
@@ -149,6 +275,10 @@ def check(value: Any, spec: Spec, path: str = "") -> Iterator[tuple[str, str]]:
             yield here, "must not be empty"
         if spec.enum is not None and str(value) not in spec.enum:
             yield here, f"{str(value)!r} is not one of: {', '.join(spec.enum)}"
+        return
+    if spec.kind == "num":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            yield here, f"must be a number, got {_describe(value)}"
         return
     if spec.kind == "bool":
         if not isinstance(value, bool):
@@ -206,6 +336,8 @@ def to_json_schema(spec: Spec) -> dict[str, Any]:
             out["enum"] = list(spec.enum)
         if spec.nonempty:
             out["minLength"] = 1
+    elif spec.kind == "num":
+        out = {"type": "number"}
     elif spec.kind == "bool":
         out = {"type": "boolean"}
     elif spec.kind == "list":
