@@ -20,18 +20,18 @@ from bot.knowledge.model import (
     GeneralEntry,
     KnowledgeBase,
     Language,
-    Places,
-    Quantities,
-    Region,
-    Use,
     License,
     Model,
     NotCovered,
+    Places,
+    Quantities,
     Quote,
+    Region,
     Rider,
     Series,
     Threshold,
     Topic,
+    Use,
 )
 from bot.textnorm import collapse_ws, normalize
 

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.model import MEANINGS, MODEL_KINDS, QUESTION_FORMS, REPLIES, THRESHOLD_METRICS, TOPIC_IDS, VERDICTS
+from bot.knowledge.model import (
+    MEANINGS,
+    MODEL_KINDS,
+    QUESTION_FORMS,
+    REPLIES,
+    THRESHOLD_METRICS,
+    TOPIC_IDS,
+    VERDICTS,
+)
 
 
 @dataclass(frozen=True)
