@@ -35,6 +35,9 @@ _TEMPLATES = [
 ]
 TARGET_P99_MS = 2.0  # per logged question, at every size
 FLAT_RATIO = 1.5  # p99 at the largest size / p99 at the smallest
+# What --quick's 10x regression guard multiplies: the target, or where a backend is today when it
+# misses the target (PostgreSQL: ~7 round trips per question, p99 ~8-19 ms at 5k here).
+QUICK_BASELINE_P99 = {"sqlite": TARGET_P99_MS, "postgres": 20.0}
 
 
 def vocabulary(n: int, rng: random.Random) -> list[str]:
@@ -197,7 +200,7 @@ def storage_checks(report: dict[str, Any], slack: float) -> list[dict[str, Any]]
     for backend, rows in by_backend.items():
         rows.sort(key=lambda r: r["open_entries"])
         big, small = rows[-1], rows[0]
-        limit = TARGET_P99_MS * slack
+        limit = (TARGET_P99_MS if slack == 1.0 else QUICK_BASELINE_P99.get(backend, TARGET_P99_MS)) * slack
         checks.append({"check": f"log question p99 at {big['open_entries']:,} open ({backend}, ms)",
                        "value": big["p99_ms"], "target": TARGET_P99_MS, "limit": limit, "ok": big["p99_ms"] <= limit})
         ratio = round(big["p99_ms"] / small["p99_ms"], 2) if small["p99_ms"] else 0.0
