@@ -21,6 +21,7 @@ from bot.cogs.checks import NOT_MODERATOR
 from bot.cogs.privacy import FORGET_CANCELLED, NOT_YOURS
 from bot.engine import Engine
 from bot.knowledge import default_knowledge_dir
+from bot.matching.reply import strip_yes_no
 from bot.storage import Asked
 from tests.fake_discord import FakeDiscord
 from tests.helpers import (
@@ -241,7 +242,7 @@ async def test_review_show_has_everything_known_about_an_entry(fake, bot):
 
 
 async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(fake, bot):
-    question = "is the zorblax thing from the french lab fine for my startup"
+    question = "is the Zorblax-7 thing from the lab fine for my startup"
     first = await ask(fake, question, user="carol")
     assert "don't know" in first["description"]
     entry = await eventually(lambda: queued(bot, question))
@@ -261,7 +262,7 @@ async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(f
     assert (stored["status"], stored["resolution_model"], stored["resolution_topic"], stored["decided_by"]) == (
         "resolved", "mistral-7b", "commercial-use", fake.user_id("mod"))
     assert (question, "mistral-7b", None, "commercial-use") in await bot.storage.learned(all_guilds=True)
-    for variant in (question, question.upper() + "?", "is the zorblax thing from the french lab fine for my start up"):
+    for variant in (question, question.upper() + "?", "is the Zorblax-7 thing from the lab fine for my start up"):
         embed = await ask(fake, variant, user="dave")
         assert embed["title"].startswith(reply_title("yes")) and "Mistral 7B" in embed["title"], variant
 
@@ -401,7 +402,7 @@ async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_ans
     assert (await reply_text(submitted)).startswith("changed the answer for **Gemma")
     assert bot.engine.kb.models["gemma"].riders["redistribution"].answer == new
     embed = await ask(fake, "can I redistribute gemma 2 weights?")
-    assert new in embed["description"]
+    assert embed["description"].startswith("Yes — " + strip_yes_no(new))  # the edited text, after the direct reply
     overlay = yaml.safe_load((knowledge / "edits" / "gemma.yaml").read_text())
     assert overlay["models"]["gemma"]["answers"]["redistribution"] == new
     assert family_file.read_bytes() == original  # the hand-written file is untouched
@@ -416,7 +417,7 @@ async def test_an_empty_kb_edit_is_refused_and_changes_nothing(fake, bot, knowle
     submitted = await h.submit_modal({text_input(await h.modal_shown())["custom_id"]: "   "})
     assert await reply_text(submitted) == "Refused, nothing changed: the answer is empty"
     assert snapshot(knowledge) == files and bot.engine.kb is kb
-    assert bot.engine.ask("does llama 2 require attribution?").answer == current
+    assert bot.engine.ask("does llama 2 require attribution?").answer == strip_yes_no(current)
 
 
 async def test_kb_history_shows_the_edits(fake, bot):

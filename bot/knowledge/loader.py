@@ -238,7 +238,8 @@ class _Loader:
                 licence_words=phrases("licence_words"), chatter=phrases("chatter"), split_before=phrases("split_before"),
                 follow_up=phrases("follow_up"), premise=phrases("premise"), code_words=phrases("code_words"),
                 weight_words=phrases("weight_words"), model_markers=phrases("model_markers"),
-                name_suffixes=phrases("name_suffixes"), not_models=phrases("not_models"),
+                name_suffixes=phrases("name_suffixes"), not_models=phrases("not_models"), deictic=phrases("deictic"),
+                requests=phrases("requests"), not_licence=phrases("not_licence"),
             )
         return out
 

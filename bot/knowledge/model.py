@@ -20,10 +20,10 @@ TOPIC_IDS: tuple[str, ...] = (
 
 VERDICTS: tuple[str, ...] = ("yes", "no", "conditional", "not-addressed", "not-verified")
 REPLIES: tuple[str, ...] = ("yes", "no", "depends")
-QUESTION_FORMS: tuple[str, ...] = ("permission", "restriction")
+QUESTION_FORMS: tuple[str, ...] = ("permission", "restriction", "cost")
 """How a yes/no question is put: "can I / may I / is it ok to" asks for a permission, "is there a
-limit / is it banned / do I have to" asks whether a restriction exists. Open questions ("what",
-"who", "how many") have no yes/no reply."""
+limit / is it banned / do I have to" asks whether a restriction exists, "do I have to pay" whether use
+costs anything. Open questions ("what", "who", "how many") have no yes/no reply."""
 MODEL_KINDS: tuple[str, ...] = (
     "llm", "code", "vision-language", "reasoning", "safety", "embedding", "reranker", "image", "video", "3d",
     "speech-recognition", "tts", "music", "audio", "vision", "translation", "other",
@@ -252,6 +252,9 @@ class Language:
     model_markers: tuple[str, ...] = ()
     name_suffixes: tuple[str, ...] = ()
     not_models: tuple[str, ...] = ()
+    deictic: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
+    not_licence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

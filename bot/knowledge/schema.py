@@ -175,7 +175,7 @@ LANGUAGE_FILE = Spec(
         "name": S(True, nonempty=True),
         "scripts": Spec("list", required=True, item=S(enum=("latin", "han", "kana", "hangul"))),
         "answer_note": S(),
-        "forms": Spec("map", keys=("permission", "restriction", "open"), values=_PHRASES),
+        "forms": Spec("map", keys=("permission", "restriction", "cost", "open"), values=_PHRASES),
         "topics": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
         "card": _PHRASES,
         "licence_words": _PHRASES,
@@ -188,6 +188,9 @@ LANGUAGE_FILE = Spec(
         "model_markers": _PHRASES,
         "name_suffixes": _PHRASES,
         "not_models": _PHRASES,
+        "deictic": _PHRASES,
+        "requests": _PHRASES,
+        "not_licence": _PHRASES,
     },
 )
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from bot.knowledge import KnowledgeBase
 from bot.textnorm import CJK, fold, is_cjk, tokens
 
-PERMISSION, RESTRICTION, OPEN = "permission", "restriction", "open"
-FORM_ORDER = (RESTRICTION, OPEN, PERMISSION)  # "can they revoke it" is a restriction, "how many ... can I" open
+PERMISSION, RESTRICTION, COST, OPEN = "permission", "restriction", "cost", "open"
+# "do I need to pay" is about cost, "can they revoke it" a restriction, "how many ... can I" open
+FORM_ORDER = (COST, RESTRICTION, OPEN, PERMISSION)
 _SCRIPTS = {
     "latin": re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
     "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
@@ -37,6 +38,9 @@ class LanguageTables:
     model_markers: set[str] = field(default_factory=set)
     name_suffixes: set[str] = field(default_factory=set)
     not_models: set[str] = field(default_factory=set)
+    deictic: set[tuple[str, ...]] = field(default_factory=set)
+    requests: set[str] = field(default_factory=set)
+    not_licence: list[tuple[str, ...]] = field(default_factory=list)
     licence_words: set[str] = field(default_factory=set)
     cjk_words: set[str] = field(default_factory=set)
     readable_scripts: set[str] = field(default_factory=set)
@@ -63,6 +67,9 @@ class LanguageTables:
             self.model_markers.update(t for w in lang.model_markers for t in tokens(w))
             self.name_suffixes.update(t for w in lang.name_suffixes for t in tokens(w))
             self.not_models.update(t for w in lang.not_models for t in tokens(w))
+            self.deictic.update(t for t in (tokens(w) for w in lang.deictic) if t)
+            self.requests.update(t for w in lang.requests for t in tokens(w))
+            self.not_licence.extend(t for t in (tokens(w) for w in lang.not_licence) if t)
             self.licence_words.update(t for w in lang.licence_words for t in tokens(w))
             words = {t for phrases in (*lang.forms.values(), *lang.topics.values(), lang.card, lang.licence_words,
                                        lang.chatter, lang.split_before, lang.follow_up) for p in phrases for t in tokens(p)}

@@ -284,6 +284,8 @@ class Matcher:
             if len(meaningful) > 1 and len(distinct) > 1:
                 merged = tuple(replace(p, question=question) for p in meaningful)
                 return replace(merged[0], parts=merged)
+            if meaningful:  # one question, with scene-setting around it: answer the question itself
+                return replace(meaningful[0], question=question)
         return self._match_one(text, context, scope, question)
 
     def _parse(self, text: str, scope: Scope | None) -> _Parsed:
@@ -329,7 +331,7 @@ class Matcher:
         facts = self.finder.find(p.text, toks, covered_tokens)
         card_cue = bool(self.cards.match(rest))
         general_hits = self.general.match(list(toks))
-        general_id = max(general_hits.values(), key=lambda h: h.score).label if general_hits else None
+        general_id = max(general_hits.values(), key=lambda h: (h.score, h.label)).label if general_hits else None
 
         models = _unique(m.target for m in mentions if m.kind in (MODEL, DERIVATIVE))
         licenses = _unique(m.target for m in mentions if m.kind == LICENSE)
@@ -340,7 +342,7 @@ class Matcher:
         if version_unknown is not None:
             unknown, models, groups = version_unknown, [], []
 
-        if not models and len(groups) == 1 and groups[0][0] is not None:
+        if not models and len(groups) == 1 and groups[0][0] is not None and not_covered is None and unknown is None:
             hinted = self._member_hint(groups[0][0], toks)
             if hinted is not None:
                 models, groups = [hinted], []
@@ -348,6 +350,12 @@ class Matcher:
         models, based_on = self._based_on(p, mentions, models, based_on)
 
         asserted, code_licence = self._premise(toks, mentions, p)
+        licence_words = any(t in vocab.LICENSE_WORDS or t in self.lang.licence_words for t in toks)
+        if (_has_phrase(list(toks), self.lang.not_licence) and not (licence_words and form is not None)) or (
+                self.lang.requests.intersection(toks) and form is None and "?" not in p.text):
+            # "does it support whisper large-v3?", "please make SVD open source": not a question for riderbot
+            return Answer(UNANSWERED, question, reason="off-topic" if not models else "not-a-licence-question",
+                          best_guess=None)
         confidence = topic_conf * (0.9 if p.fuzzy else 1.0)
         guess = "/".join(x for x in ((models or licenses or [g[0] for g in groups if g[0]] or [None])[0], topic) if x) or None
 
@@ -374,6 +382,12 @@ class Matcher:
         # -- "the code is MIT, does that cover the weights?": the general answer, never the code's licence --
         if not models and not groups and (code_licence is not None or (general_id == "code-vs-weights" and not licenses)):
             return self._general(question, "code-vs-weights")
+        # -- "is it Apache 2?", "are the weights MIT?": a licence named for a model the question does not name --
+        if not models and not groups and licenses and unknown is None and any(_contains(toks, d) for d in self.lang.deictic):
+            if any(t in self.lang.weight_words for t in toks) and general_id == "code-vs-weights":
+                return self._general(question, "code-vs-weights")
+            return Answer(CLARIFY, question, topic=topic, confidence=confidence, reason="no-model", best_guess=guess,
+                          premise=kb.licenses[licenses[0]].name)
         # -- nothing named: the conversation, a general entry, or nothing ----------------------------------
         if not models and not groups and not licenses:
             if context is not None and context.has_subject and (topic is not None or self._is_follow_up(toks)):
@@ -709,9 +723,9 @@ class Matcher:
         no technical word, no content word beyond chat."""
         if any(t in vocab.TECH_CUES for t in rest) or _has_phrase(rest, vocab.TECH_PHRASES):
             return False
-        content = [t for t in rest if t not in vocab.STOPWORDS and t not in vocab.CHAT_WORDS
+        content = [t for t in rest if t not in vocab.STOPWORDS and t not in self.cards.words
                    and t not in self.lang.chatter and not _is_number_or_size(t)]
-        return len(content) <= 1
+        return not content
 
     def _is_follow_up(self, toks: tuple[str, ...]) -> bool:
         return self.lang.follow_up_prefix(toks) > 0 or len(toks) <= SHORT_FOLLOW_UP

@@ -100,8 +100,9 @@ def _close_together(stems: frozenset[str], positions: dict[str, list[int]]) -> b
     if len(stems) == 1:
         return True
     limit = 2 * len(stems) + 2
-    first, *others = stems
-    for start in positions[first]:
-        if all(any(abs(p - start) <= limit for p in positions[s]) for s in others):
-            return True
+    for first in sorted(stems):  # every word may anchor the window (a fixed order, so results never vary)
+        others = [s for s in stems if s != first]
+        for start in positions[first]:
+            if all(any(abs(p - start) <= limit for p in positions[s]) for s in others):
+                return True
     return False
