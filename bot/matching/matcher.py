@@ -28,11 +28,12 @@ from rapidfuzz.distance import Levenshtein
 from bot.knowledge import TOPIC_IDS, KnowledgeBase
 from bot.matching import vocab
 from bot.matching.answer import ANSWERED, CLARIFY, UNANSWERED, Answer, Candidate
+from bot.matching.kinds import DERIVATIVE, FAMILY, KIND_RANK, LICENSE, MODEL, NOT_COVERED, SERIES
+from bot.matching.resolve import Resolution, resolve
 from bot.matching.stem import stem
 from bot.textnorm import normalize, tokens
 
-MODEL, DERIVATIVE, LICENSE, FAMILY, NOT_COVERED = "model", "derivative", "license", "family", "not-covered"
-_KIND_RANK = {NOT_COVERED: 4, MODEL: 3, DERIVATIVE: 3, LICENSE: 2, FAMILY: 1}
+_KIND_RANK = KIND_RANK
 _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmk]$|^\d+x$")
 _BASED_ON = (("based", "on"), ("built", "on"), ("derived", "from"), ("fine", "tune", "of"), ("finetune", "of"),
@@ -70,6 +71,7 @@ class Matcher:
         # each of its token spans of an alias length: a few dict lookups per token, whatever the size
         # of the knowledge base.
         self._aliases: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
+        self._model_keys: dict[str, str] | None = None
         family_names = {f.id: {tokens(a) for a in f.aliases} for f in kb.families.values() if len(f.members) > 1}
         for m in kb.models.values():
             # a model whose id is also its family's name ("gemma") is not what the bare name means:
@@ -86,6 +88,9 @@ class Matcher:
         for fam in kb.families.values():
             for alias in fam.aliases:
                 self._add_alias(alias, FAMILY, fam.id)
+            for series in fam.series:
+                for alias in series.aliases:
+                    self._add_alias(alias, SERIES, fam.id, series.name)
             for nc in fam.not_covered:
                 for alias in (nc.name, *nc.aliases):
                     self._add_alias(alias, NOT_COVERED, fam.id, nc.name)
@@ -132,6 +137,26 @@ class Matcher:
         self._learned: dict[str, tuple[str | None, str | None, str]] = {}
         for question, model_id, license_id, topic in kb.learned:
             self.learn(question, model_id, license_id, topic)
+
+    # -- names on their own (bot.matching.resolve) ---------------------------------------------------
+    def alias_target(self, toks: tuple[str, ...]) -> tuple[str, str, str | None] | None:
+        """(kind, target, label) of the alias spelled exactly by these tokens, or None."""
+        return self._aliases.get(toks)
+
+    def correct(self, token: str) -> str:
+        """The token with a typo corrected against the known names and phrasings (or unchanged)."""
+        return self._correct(token)
+
+    def model_alias_keys(self) -> dict[str, str]:
+        """Every model alias, normalised, -> model id (for near-miss lookups of a whole name)."""
+        if self._model_keys is None:
+            self._model_keys = {" ".join(k): target for k, (kind, target, _) in self._aliases.items()
+                                if kind in (MODEL, DERIVATIVE)}
+        return self._model_keys
+
+    def resolve(self, text: str) -> Resolution:
+        """What a name typed on its own means (see bot.matching.resolve)."""
+        return resolve(self, text)
 
     # -- building ----------------------------------------------------------------------------------
     def _add_alias(self, alias: str, kind: str, target: str, label: str | None = None) -> None:
