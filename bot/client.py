@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -36,7 +37,7 @@ from bot.engine import Engine
 from bot.health import write_heartbeat
 from bot.knowledge import KnowledgeBase
 from bot.settings import Settings, SettingsError
-from bot.storage import Storage
+from bot.storage import Storage, StorageError, open_storage
 
 log = logging.getLogger("riderbot")
 
@@ -48,7 +49,7 @@ INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True, read_message_history=True
 )
 
-EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
 HEARTBEAT_SECONDS = 30.0  # how often the health file is refreshed while the gateway is up
 DRAIN_SECONDS = 5.0  # how long close() waits for answers in flight
 LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
@@ -98,7 +99,7 @@ class RiderBot(commands.Bot):
     (tests pass ``guild_ready_timeout`` and ``http_trace``)."""
 
     def __init__(self, engine: Engine, storage_path: Path | str | None = None, settings: Settings | None = None,
-                 **options: Any) -> None:
+                 *, storage: Storage | None = None, **options: Any) -> None:
         self.settings = settings or Settings()
         options.setdefault("intents", intents_for(self.settings))
         super().__init__(
@@ -111,6 +112,7 @@ class RiderBot(commands.Bot):
         self.engine = engine
         self.storage_path = Path(storage_path if storage_path is not None else self.settings.db_path)
         self.storage: Storage | None = None
+        self._opened_storage = storage  # run_bot opens it before connecting, to fail fast
         self.watched: set[int] = set()
         self.ask_limiter = RateLimiter()
         self.watch_recent = RecentlySent()
@@ -124,7 +126,12 @@ class RiderBot(commands.Bot):
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
 
     async def setup_hook(self) -> None:
-        self.storage = await Storage.open(self.storage_path)
+        if self._opened_storage is not None:
+            self.storage, self._opened_storage = self._opened_storage, None
+        else:
+            target = self.settings if self.settings.uses_postgres else dataclasses.replace(
+                self.settings, db_path=self.storage_path, database=None)
+            self.storage = await open_storage(target)
         await self.install_knowledge()
         self.watched = await self.storage.watched_channels()
         self.add_dynamic_items(VoteButton, PickButton)
@@ -139,7 +146,9 @@ class RiderBot(commands.Bot):
         moderators resolved. Every replace or reload builds a fresh Matcher that knows none of
         them, so this is the one place knowledge goes live. Nothing is awaited between the swap
         and the teaching: no question is ever answered by a half-taught matcher."""
-        learned = await self.storage.learned() if self.storage is not None else []
+        # every server's phrasings, for the one matcher all servers share (per-server matchers:
+        # Storage.learned(guild_id) returns the global ones plus that server's)
+        learned = await self.storage.learned(all_guilds=True) if self.storage is not None else []
         if kb is not None:
             self.engine.replace(kb)
         self.engine.teach(learned)
@@ -183,7 +192,8 @@ class RiderBot(commands.Bot):
             return
         latency = round(self.latency, 4) if math.isfinite(self.latency) else None
         try:
-            write_heartbeat(self.settings.health_file, latency)
+            problem = self.storage.health_problem if self.storage is not None else None
+            write_heartbeat(self.settings.health_file, latency, storage_problem=problem)
         except OSError as exc:
             log.warning("could not write the health file %s: %s", self.settings.health_file, exc)
 
@@ -220,9 +230,10 @@ class RiderBot(commands.Bot):
         try:
             await super().close()
         finally:
-            storage, self.storage = self.storage, None
-            if storage is not None:
-                await storage.close()
+            for storage in (self.storage, self._opened_storage):
+                if storage is not None:
+                    await storage.close()
+            self.storage = self._opened_storage = None
 
 
 def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
@@ -233,9 +244,6 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
     except SettingsError as exc:
         print(f"riderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    level = logging.getLevelName(settings.log_level)
-    discord.utils.setup_logging(level=level if isinstance(level, int) else logging.INFO)
-
     from bot.knowledge import KnowledgeError
 
     folder = Path(knowledge_dir) if knowledge_dir else settings.knowledge_dir
@@ -246,11 +254,19 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_KNOWLEDGE
-    log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
-             engine.kb.knowledge_date)
 
     async def main() -> None:
-        async with RiderBot(engine, settings.db_path, settings) as bot:
+        storage = await open_storage(settings)  # before connecting: a bad database is one sentence, at once
+        level = logging.getLevelName(settings.log_level)
+        discord.utils.setup_logging(level=level if isinstance(level, int) else logging.INFO)
+        log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
+                 engine.kb.knowledge_date)
+        try:
+            bot = RiderBot(engine, settings.db_path, settings, storage=storage)
+        except BaseException:
+            await storage.close()
+            raise
+        async with bot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -275,6 +291,9 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
               "turn it on under Bot → Privileged Gateway Intents, or set RIDERBOT_MESSAGE_CONTENT=false.",
               file=sys.stderr)
         return EXIT_USAGE
+    except StorageError as exc:
+        print(f"riderbot: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
     except KeyboardInterrupt:
         pass
     return EXIT_OK

@@ -1,8 +1,10 @@
 """`riderbot health`: the Docker HEALTHCHECK. Exit 0 only when the knowledge loads and validates,
-the database is writable, and the running bot's gateway heartbeat is recent.
+the database is there and writable, the running bot's gateway heartbeat is recent and the bot
+reports no storage failure.
 
-The bot writes the time of its last gateway heartbeat acknowledgement to a small JSON file
-(RIDERBOT_HEALTH_FILE, default beside the database); this command reads it.
+The bot writes the time of its last gateway heartbeat acknowledgement, and the last storage failure
+if writes are failing, to a small JSON file (RIDERBOT_HEALTH_FILE, default beside the database);
+this command reads it. It never creates a missing database or folder: it reports them missing.
 """
 
 from __future__ import annotations
@@ -13,22 +15,30 @@ from pathlib import Path
 
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings
-from bot.storage import Storage
+from bot.storage import StorageError, database_name, open_storage
 
 HEARTBEAT_MAX_AGE = 180.0  # seconds; Discord heartbeats every ~41 s
 
 
-def write_heartbeat(path: Path, latency: float | None) -> None:
+def write_heartbeat(path: Path, latency: float | None, storage_problem: str | None = None) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"at": time.time(), "latency": latency}), encoding="utf-8")
+    tmp.write_text(json.dumps({"at": time.time(), "latency": latency, "storage_problem": storage_problem}),
+                   encoding="utf-8")
     tmp.replace(path)
 
 
-def heartbeat_age(path: Path) -> float | None:
+def read_heartbeat(path: Path) -> dict | None:
     try:
-        return time.time() - float(json.loads(path.read_text(encoding="utf-8"))["at"])
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["at"] = float(data["at"])
+        return data
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def heartbeat_age(path: Path) -> float | None:
+    data = read_heartbeat(path)
+    return None if data is None else time.time() - data["at"]
 
 
 async def run_health(settings: Settings, knowledge_dir: Path) -> int:
@@ -38,21 +48,26 @@ async def run_health(settings: Settings, knowledge_dir: Path) -> int:
         checks.append(("knowledge", True, f"{len(kb.models)} models valid"))
     except KnowledgeError as exc:
         checks.append(("knowledge", False, f"{len(exc.problems)} problem(s), first: {exc.problems[0]}"))
+    name = database_name(settings)
     try:
-        storage = await Storage.open(settings.db_path)
+        storage = await open_storage(settings, create=False)
         try:
             await storage.set_meta("health_check", str(time.time()))
         finally:
             await storage.close()
-        checks.append(("database", True, f"{settings.db_path} writable"))
-    except Exception as exc:  # any failure to open or write is unhealthy, with its reason
-        checks.append(("database", False, f"{settings.db_path}: {exc}"))
+        checks.append(("database", True, f"{name} writable"))
+    except StorageError as exc:
+        checks.append(("database", False, str(exc)))
     path = settings.health_file or settings.db_path.with_suffix(".health")
-    age = heartbeat_age(path)
-    if age is None:
+    beat = read_heartbeat(path)
+    if beat is None:
         checks.append(("gateway", False, f"no heartbeat recorded in {path} (is the bot running?)"))
     else:
+        age = time.time() - beat["at"]
         checks.append(("gateway", age <= HEARTBEAT_MAX_AGE, f"last heartbeat {age:.0f} s ago"))
-    for name, ok, detail in checks:
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+        problem = beat.get("storage_problem")
+        if problem and age <= HEARTBEAT_MAX_AGE:
+            checks.append(("storage", False, f"the bot cannot write to its database: {problem}"))
+    for check, ok, detail in checks:
+        print(f"{'ok  ' if ok else 'FAIL'} {check}: {detail}")
     return 0 if all(ok for _, ok, _ in checks) else 1

@@ -70,7 +70,7 @@ async def each_test(world):
 
 
 async def queued(bot, question: str) -> dict | None:
-    return next((e for e in await bot.storage.list_queue(limit=1000) if e["question"] == question), None)
+    return next((e for e in await bot.storage.list_queue(limit=1000, scope="all") if e["question"] == question), None)
 
 
 # -- startup ---------------------------------------------------------------------------------------

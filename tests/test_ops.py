@@ -36,13 +36,21 @@ def test_health_needs_a_recent_heartbeat(capsys, tmp_path, monkeypatch):
     health_file = tmp_path / "hb.json"
     monkeypatch.setenv("RIDERBOT_HEALTH_FILE", str(health_file))
     assert main(["health"]) == 1
-    assert "no heartbeat" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no heartbeat" in out and "riderbot-test.db does not exist" in out
+    assert not (tmp_path / "riderbot-test.db").exists()  # health reports a missing database, never creates it
+    assert main(["stats"]) == 0  # the bot (or any other command) creates it
     write_heartbeat(health_file, 0.05)
     assert main(["health"]) == 0
     out = capsys.readouterr().out
     assert "ok   knowledge" in out and "ok   database" in out and "ok   gateway" in out
     health_file.write_text(json.dumps({"at": time.time() - 3600}))
     assert main(["health"]) == 1
+    capsys.readouterr()
+    # the running bot reports that its writes fail (locked, full, deleted...): unhealthy
+    write_heartbeat(health_file, 0.05, storage_problem="riderbot.db cannot grow: the disk is full.")
+    assert main(["health"]) == 1
+    assert "FAIL storage: the bot cannot write to its database: riderbot.db cannot grow" in capsys.readouterr().out
 
 
 def test_dockerfile_runs_as_non_root_with_volume_healthcheck_and_stopsignal():

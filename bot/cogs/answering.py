@@ -20,6 +20,7 @@ import discord
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
 from bot.rendering.embeds import answer_embed
+from bot.storage import StorageError
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -116,6 +117,8 @@ async def after_send(bot: RiderBot, answer: Answer, message_id: int | None, orig
         if new_question:
             await log_outcome(storage, answer, source="discord", guild_id=origin.guild_id,
                               channel_id=origin.channel_id, user_id=origin.user_id, millis=millis)
+    except StorageError as exc:  # the storage logged it (once) and flags it for `riderbot health`
+        log.warning("could not store the outcome of a question: %s", exc)
     except Exception:
         log.exception("could not store the outcome of a question")
 

@@ -116,10 +116,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What r
     async def purge(self, interaction: discord.Interaction[RiderBot], user: discord.User) -> None:
         assert self.bot.storage is not None
         async with self.bot.busy():
-            rows = await self.bot.storage.forget_user(user.id)
+            # only this server's rows: another server's (and the member's DMs) are not ours to delete
+            rows = await self.bot.storage.purge_user(user.id, interaction.guild_id)
             # the audit row says that a purge happened and who did it, not whose data it was
             await self.bot.storage.audit(interaction.user.id, "purge", None, "a member's stored data", None,
-                                         f"{rows} record(s)")
+                                         f"{rows} record(s)", guild_id=interaction.guild_id)
         await interaction.response.send_message(
             f"Deleted or anonymised {rows} stored record(s) about <@{user.id}>.", ephemeral=True)
         await post_to_log_channel(self.bot, interaction.guild_id,

@@ -100,13 +100,13 @@ class LicenseTransformer(app_commands.Transformer):
 # -- the list and its Prev/Next buttons ------------------------------------------------------------
 
 
-async def queue_page(bot: RiderBot, status: str, sort: str, page: int) -> dict:
-    """Message arguments for one page of the queue: the embed and Prev/Next buttons."""
+async def queue_page(bot: RiderBot, guild_id: int, status: str, sort: str, page: int) -> dict:
+    """Message arguments for one page of this server's queue: the embed and Prev/Next buttons."""
     assert bot.storage is not None
     wanted = None if status == "all" else status
-    total = await bot.storage.count_queue(wanted)
+    total = await bot.storage.count_queue(wanted, scope=guild_id)
     page = max(0, min(page, pages_for(total) - 1))
-    rows = await bot.storage.list_queue(wanted, sort=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    rows = await bot.storage.list_queue(wanted, sort=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE, scope=guild_id)
     view = discord.ui.View(timeout=None)
     view.add_item(PageButton(status, sort, page - 1, "prev", disabled=page == 0))
     view.add_item(PageButton(status, sort, page + 1, "next", disabled=page + 1 >= pages_for(total)))
@@ -142,7 +142,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         async with bot.busy():
-            await interaction.response.edit_message(**await queue_page(bot, self.status, self.sort, self.page))
+            await interaction.response.edit_message(**await queue_page(bot, interaction.guild_id, self.status, self.sort, self.page))
 
 
 # -- the cog ---------------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
             return
         try:
             async with self.bot.busy():
-                entries = await storage.unannounced()
+                entries = await storage.unannounced(scope="all")  # each server's go to its own channel
                 if not entries:
                     return
                 channels = await storage.log_channels()
@@ -197,7 +197,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
                             log.warning("could not post in the log channel %s (will retry): %s", channel_id, exc)
                             continue
                     done.extend(entry["id"] for entry in batch)
-                await storage.mark_announced(done)
+                await storage.mark_announced(done, scope="all")
         except Exception:  # an unhandled error would stop the loop for good
             log.exception("could not announce new review-queue entries")
 
@@ -209,7 +209,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     async def list_(self, interaction: discord.Interaction[RiderBot], status: Status = "open",
                     sort: str = "count") -> None:
         async with self.bot.busy():
-            await interaction.response.send_message(**await queue_page(self.bot, status, sort, 0), ephemeral=True)
+            await interaction.response.send_message(**await queue_page(self.bot, interaction.guild_id, status, sort, 0), ephemeral=True)
 
     @app_commands.command(name="show", description="Everything known about one queue entry")
     @app_commands.rename(entry_id="id")
@@ -217,7 +217,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @moderator_only()
     async def show(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1]) -> None:
         assert self.bot.storage is not None
-        entry = await self.bot.storage.get_entry(entry_id)
+        entry = await self.bot.storage.get_entry(entry_id, scope=interaction.guild_id)
         if entry is None:
             await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
             return
@@ -238,7 +238,8 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
             await interaction.response.send_message("Give either a model or a licence (one of them).", ephemeral=True)
             return
         async with bot.busy(), bot.knowledge_lock:  # not while a reload swaps the matcher
-            entry = await bot.storage.resolve(entry_id, model, license, topic, interaction.user.id)
+            entry = await bot.storage.resolve(entry_id, model, license, topic, interaction.user.id,
+                                              scope=interaction.guild_id)
             if entry is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
@@ -263,14 +264,14 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
         storage = self.bot.storage
         assert storage is not None
         async with self.bot.busy():
-            current = await storage.get_entry(entry_id)
+            current = await storage.get_entry(entry_id, scope=interaction.guild_id)
             if current is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
             if current["status"] != "open":
                 await interaction.response.send_message(f"#{entry_id} is already {current['status']}.", ephemeral=True)
                 return
-            await storage.dismiss(entry_id, reason, interaction.user.id)
+            await storage.dismiss(entry_id, reason, interaction.user.id, scope=interaction.guild_id)
         await interaction.response.send_message(f"Dismissed #{entry_id} {quoted(current['question'])} ({reason}).",
                                                 ephemeral=True)
         await post_to_log_channel(self.bot, interaction.guild_id,
@@ -282,7 +283,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @moderator_only()
     async def export(self, interaction: discord.Interaction[RiderBot], status: Status = "all") -> None:
         assert self.bot.storage is not None
-        text = await self.bot.storage.export_csv(None if status == "all" else status)
+        text = await self.bot.storage.export_csv(None if status == "all" else status, scope=interaction.guild_id)
         rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
         file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"riderbot-review-{status}.csv")
         await interaction.response.send_message(f"The review queue ({status}): {rows} row(s).", file=file,

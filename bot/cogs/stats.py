@@ -30,7 +30,7 @@ class Stats(commands.Cog):
     async def stats(self, interaction: discord.Interaction[RiderBot],
                     days: app_commands.Range[int, 1, 365] = 30) -> None:
         assert self.bot.storage is not None
-        data = await self.bot.storage.stats(days=days, guild_id=interaction.guild_id)
+        data = await self.bot.storage.stats(days=days, scope=interaction.guild_id)
         await interaction.response.send_message(embed=stats_embed(format_stats(data), days), ephemeral=True)
 
 

@@ -20,18 +20,18 @@ from bot.knowledge.model import (
     GeneralEntry,
     KnowledgeBase,
     Language,
-    Places,
-    Quantities,
-    Region,
-    Use,
     License,
     Model,
     NotCovered,
+    Places,
+    Quantities,
     Quote,
+    Region,
     Rider,
     Series,
     Threshold,
     Topic,
+    Use,
 )
 from bot.textnorm import collapse_ws, normalize
 
@@ -438,6 +438,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 if rider is None:
                     ld.problem(path, entry, f"riders.{tid}", f"no rider for this topic: add it to licence {lid!r} or as an override here")
             evidence = _quotes(raw.get("license_evidence"))
+            if not evidence:
+                ld.problem(path, entry, "license_evidence",
+                           "needs at least one verbatim line saying which licence this model is under")
             check_quotes(path, entry, "license_evidence", evidence)
             derivatives = tuple(
                 Derivative(name=str(d["name"]), aliases=tuple(str(a) for a in d.get("aliases") or ()), note=" ".join(str(d["note"]).split()))

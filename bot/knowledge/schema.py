@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.model import MEANINGS, MODEL_KINDS, QUESTION_FORMS, REPLIES, THRESHOLD_METRICS, TOPIC_IDS, VERDICTS
+from bot.knowledge.model import (
+    MEANINGS,
+    MODEL_KINDS,
+    QUESTION_FORMS,
+    REPLIES,
+    THRESHOLD_METRICS,
+    TOPIC_IDS,
+    VERDICTS,
+)
 
 
 @dataclass(frozen=True)
@@ -203,7 +211,7 @@ MODEL = Spec(
         "license": S(True, nonempty=True, description="licence id (a file in knowledge/licenses/)"),
         "released": S(),
         "aliases": Spec("list", required=True, item=S(nonempty=True)),
-        "license_evidence": Spec("list", item=QUOTE,
+        "license_evidence": Spec("list", required=True, item=QUOTE,
                                  description="verbatim line(s) of the licensor's model card, README or LICENSE saying "
                                              "which licence this model is under (a file in knowledge/sources/)"),
         "base": S(description="id of the model this one was fine-tuned or distilled from: its terms apply too"),
