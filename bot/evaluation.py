@@ -335,7 +335,10 @@ def _grade_real(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -
             report.clarify_right += answer.status == CLARIFY or not answered
         return
     report.in_scope += 1
+    family_of = kb.models[item.model].family if item.model in kb.models else None
     subject_ok = (item.model is not None and answer.model == item.model) or (
+        # one answer for a whole family covers the model the question is about
+        item.model is not None and answer.family == family_of and any(c.model == item.model for c in answer.members)) or (
         item.family is not None and (answer.family == item.family or (
             answer.model is not None and answer.model in kb.families[item.family].members)))
     if item.expect == "general":

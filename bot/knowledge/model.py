@@ -194,6 +194,8 @@ class Places:
     case_sensitive: frozenset[str] = frozenset()
     """Words that are places only when typed in capitals ("US" but not "us")."""
     who_words: tuple[str, ...] = ()
+    not_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """language -> place words that are ordinary words in that language."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,8 @@ class GeneralEntry:
     reply: str | None = None
     details: str | None = None
     quotes: tuple[Quote, ...] = ()
+    replies: dict[str, str] = field(default_factory=dict)
+    """question form -> reply, where the entry's own `reply` does not fit ("can I use it commercially?")."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,8 @@ class Language:
     deictic: tuple[str, ...] = ()
     requests: tuple[str, ...] = ()
     not_licence: tuple[str, ...] = ()
+    question_starts: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

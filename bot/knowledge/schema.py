@@ -44,7 +44,7 @@ QUOTE = Spec(
 )
 
 REPLY_RULE = Spec(
-    "map", keys=QUESTION_FORMS, values=S(enum=REPLIES),
+    "map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES),
     description="question form (permission | restriction) -> the direct reply when this rider answers it",
 )
 
@@ -96,7 +96,7 @@ TOPICS_FILE = Spec(
                     "phrasings": Spec("list", required=True, item=S(nonempty=True)),
                     "weak_phrasings": Spec("list", item=S(nonempty=True)),
                     "form": S(enum=QUESTION_FORMS, description="the form of the topic's own question"),
-                    "replies": Spec("map", keys=QUESTION_FORMS,
+                    "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"),
                                     values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES))),
                     "card": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
                     "meaning": Spec("map", keys=VERDICTS, values=S(enum=MEANINGS)),
@@ -113,6 +113,7 @@ PLACES_FILE = Spec(
     fields={
         "case_sensitive": STRINGS,
         "who_words": STRINGS,
+        "not_places": Spec("map", values=STRINGS),
         "regions": Spec("map", required=True, values=Spec("obj", fields={
             "name": S(True, nonempty=True),
             "words": STRINGS,
@@ -159,6 +160,7 @@ GENERAL_FILE = Spec(
         "entries": Spec("map", required=True, values=Spec("obj", fields={
             "question": S(True, nonempty=True),
             "reply": S(enum=REPLIES),
+            "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES)),
             "answer": S(True, nonempty=True),
             "details": S(),
             "phrasings": Spec("list", required=True, item=S(nonempty=True)),
@@ -175,7 +177,7 @@ LANGUAGE_FILE = Spec(
         "name": S(True, nonempty=True),
         "scripts": Spec("list", required=True, item=S(enum=("latin", "han", "kana", "hangul"))),
         "answer_note": S(),
-        "forms": Spec("map", keys=("permission", "restriction", "cost", "open"), values=_PHRASES),
+        "forms": Spec("map", keys=("permission", "restriction", "cost", "ban", "open"), values=_PHRASES),
         "topics": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
         "card": _PHRASES,
         "licence_words": _PHRASES,
@@ -191,6 +193,8 @@ LANGUAGE_FILE = Spec(
         "deictic": _PHRASES,
         "requests": _PHRASES,
         "not_licence": _PHRASES,
+        "question_starts": _PHRASES,
+        "asks": _PHRASES,
     },
 )
 

@@ -106,10 +106,11 @@ class FactFinder:
             self._place_words[toks] = (name, countries, adjective)
 
     # -- finding facts in a question ----------------------------------------------------------------
-    def find(self, text: str, toks: tuple[str, ...], skip: set[int] | None = None) -> Facts:
+    def find(self, text: str, toks: tuple[str, ...], skip: set[int] | None = None, language: str = "en") -> Facts:
         """Facts in ``text`` (its matching tokens ``toks``); token positions in ``skip`` (model names:
         "8B" in "Llama 3.1 8B" is a size, not a quantity) are ignored."""
-        return Facts(self.quantities(text, toks, skip or set()), self.places(text, toks, skip or set()), self.uses(toks))
+        return Facts(self.quantities(text, toks, skip or set()), self.places(text, toks, skip or set(), language),
+                     self.uses(toks))
 
     def quantities(self, text: str, toks: tuple[str, ...], skip: set[int]) -> tuple[Quantity, ...]:
         low = fold(text).lower()
@@ -168,8 +169,9 @@ class FactFinder:
                 return metric
         return None
 
-    def places(self, text: str, toks: tuple[str, ...], skip: set[int]) -> tuple[Place, ...]:
+    def places(self, text: str, toks: tuple[str, ...], skip: set[int], language: str = "en") -> tuple[Place, ...]:
         out: list[Place] = []
+        ordinary = {tokens(w) for w in self.kb.places.not_places.get(language, ())}
         i, n = 0, len(toks)
         while i < n:
             for length in self._place_lengths:
@@ -178,6 +180,8 @@ class FactFinder:
                 if hit is None:
                     continue
                 name, countries, adjective = hit
+                if key in ordinary:
+                    continue
                 if key in self._case_sensitive and not re.search(rf"(?<![A-Za-z]){re.escape(self._case_sensitive[key])}(?![A-Za-z])", text):
                     continue
                 if adjective and not self._next_to_who(toks, i, i + length):

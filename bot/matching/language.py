@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass, field
 
 from bot.knowledge import KnowledgeBase
+from bot.matching.stem import stem
 from bot.textnorm import CJK, fold, is_cjk, tokens
 
-PERMISSION, RESTRICTION, COST, OPEN = "permission", "restriction", "cost", "open"
-# "do I need to pay" is about cost, "can they revoke it" a restriction, "how many ... can I" open
-FORM_ORDER = (COST, RESTRICTION, OPEN, PERMISSION)
+PERMISSION, RESTRICTION, COST, BAN, OPEN = "permission", "restriction", "cost", "ban", "open"
+# "do I need to pay" is about cost, "does it forbid" a ban, "can they revoke it" a restriction,
+# "how many ... can I" open
+FORM_ORDER = (COST, BAN, RESTRICTION, OPEN, PERMISSION)
 _SCRIPTS = {
     "latin": re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
     "han": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
@@ -41,6 +43,8 @@ class LanguageTables:
     deictic: set[tuple[str, ...]] = field(default_factory=set)
     requests: set[str] = field(default_factory=set)
     not_licence: list[tuple[str, ...]] = field(default_factory=list)
+    question_starts: set[str] = field(default_factory=set)
+    asks: list[tuple[str, ...]] = field(default_factory=list)
     licence_words: set[str] = field(default_factory=set)
     cjk_words: set[str] = field(default_factory=set)
     readable_scripts: set[str] = field(default_factory=set)
@@ -69,10 +73,13 @@ class LanguageTables:
             self.not_models.update(t for w in lang.not_models for t in tokens(w))
             self.deictic.update(t for t in (tokens(w) for w in lang.deictic) if t)
             self.requests.update(t for w in lang.requests for t in tokens(w))
-            self.not_licence.extend(t for t in (tokens(w) for w in lang.not_licence) if t)
+            self.not_licence.extend(tuple(stem(x) for x in t) for t in (tokens(w) for w in lang.not_licence) if t)
+            self.question_starts.update(t for w in lang.question_starts for t in tokens(w)[:1])
+            self.asks.extend(t for t in (tokens(w) for w in lang.asks) if t)
             self.licence_words.update(t for w in lang.licence_words for t in tokens(w))
             words = {t for phrases in (*lang.forms.values(), *lang.topics.values(), lang.card, lang.licence_words,
-                                       lang.chatter, lang.split_before, lang.follow_up) for p in phrases for t in tokens(p)}
+                                       lang.chatter, lang.split_before, lang.follow_up, lang.premise, lang.deictic,
+                                       lang.code_words, lang.weight_words) for p in phrases for t in tokens(p)}
             self.cjk_words.update(w for w in words if is_cjk(w))
             if lang.id == "en":
                 english_words = words
@@ -105,6 +112,14 @@ class LanguageTables:
             if form in found:
                 return form
         return None
+
+    def is_question(self, toks: tuple[str, ...], text: str, form: str | None) -> bool:
+        """Asked rather than remarked: a question mark, a question form, or a clause that starts like a
+        question ("does my licence end if I sue")."""
+        if "?" in text or "？" in text or form is not None:
+            return True
+        clauses = [tokens(c) for c in re.split(r"[,.;:!]", text)]
+        return any(c and c[0] in self.question_starts for c in clauses) or any(_contains(toks, a) for a in self.asks)
 
     def is_chatter(self, toks: tuple[str, ...], text: str) -> bool:
         norm = " ".join(toks)

@@ -37,7 +37,7 @@ from bot.matching.facts import FactFinder, Facts
 from bot.matching.kinds import DERIVATIVE, FAMILY, KIND_RANK, LICENSE, MODEL, NOT_COVERED, SERIES
 from bot.matching.language import LanguageTables
 from bot.matching.learned import LearnedIndex, Taught
-from bot.matching.phrases import PhraseIndex
+from bot.matching.phrases import PhraseIndex, topic_stem
 from bot.matching.reply import Outcome, Replier, strip_yes_no
 from bot.matching.resolve import Resolution, resolve
 from bot.matching.stem import stem
@@ -52,9 +52,11 @@ _BASED_ON_FIRST = frozenset(p[0] for p in _BASED_ON)
 _QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _LONG_QUOTE = re.compile(r"[\"“][^\"”]{40,}[\"”]")
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
 _STRIP = ".,;:!?()[]{}\"'`*<>|"
 ANSWER_THRESHOLD = 0.5
 SHORT_FOLLOW_UP = 6  # tokens: "and llama 3.1?" takes the earlier topic, a longer question needs its own
+LONG_STATEMENT = 12  # tokens: a longer remark with no question mark and no question form is not a question
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class _Parsed:
     word_of: list[int]
     mentions: list[Mention]
     fuzzy: bool
+    language: str = "en"
 
 
 class Matcher:
@@ -131,6 +134,14 @@ class Matcher:
         for words in kb.quantities.metrics.values():
             cjk.update(t for w in words for t in tokens(w) if is_cjk(t))
         cjk.update(m for m in kb.quantities.multipliers if is_cjk(m))
+        cjk.update(t for syms, _ in kb.quantities.currencies.values() for sym in syms for t in tokens(sym) if is_cjk(t))
+        cjk.update(t for c in kb.places.countries.values() for w in (*c.words, *c.cities, *c.adjectives)
+                   for t in tokens(w) if is_cjk(t))
+        cjk.update(t for r in kb.places.regions.values() for w in r.words for t in tokens(w) if is_cjk(t))
+        cjk.update(t for g in kb.general.values() for ph in g.phrasings for t in tokens(ph) if is_cjk(t))
+        cjk.update(t for u in kb.uses.values() for w in u.question for t in tokens(w) if is_cjk(t))
+        cjk.update(t for m in kb.models.values() for a in m.aliases for t in tokens(a) if is_cjk(t))
+        cjk.update(t for f in kb.families.values() for a in f.aliases for t in tokens(a) if is_cjk(t))
         self.tokenizer = Tokenizer(cjk)
         self.finder = FactFinder(kb)
         self.replier = Replier(kb, self.finder)
@@ -170,10 +181,14 @@ class Matcher:
                 self.topics.add(self.tokenizer.tokens(text), topic.id)
             for text in topic.weak_phrasings:
                 self.topics.add(self.tokenizer.tokens(text), topic.id, weak=True)
+        weak_keys = {(topic.id, frozenset(map(topic_stem, self.tokenizer.tokens(t))))
+                     for topic in kb.topics.values() for t in topic.weak_phrasings}
         for lang in kb.languages.values():
             for tid, phrasings in lang.topics.items():
                 for text in phrasings:
-                    self.topics.add(self.tokenizer.tokens(text), tid)
+                    toks = self.tokenizer.tokens(text)
+                    # "fine tune" in another language's list is still the weak English phrasing
+                    self.topics.add(toks, tid, weak=(tid, frozenset(map(topic_stem, toks))) in weak_keys)
         self.cards = PhraseIndex()
         for text in (*kb.card_phrasings, *(p for lang in kb.languages.values() for p in lang.card)):
             self.cards.add(self.tokenizer.tokens(text), "card")
@@ -279,7 +294,8 @@ class Matcher:
                 parts.append(answer)
                 ctx = Context.of(answer) or ctx
             # a part that only sets the scene ("we are based on llama 3.1 now, but ...") is not a question
-            meaningful = [p for p in parts if p.topic or p.general or p.candidates or (p.card and p.reply is not None)]
+            meaningful = [p for p in parts if p.topic or p.general or p.candidates or p.unknown_model
+                          or (p.card and p.reply is not None)]
             distinct = {(p.model, p.license, p.family, p.topic, p.card) for p in meaningful}
             if len(meaningful) > 1 and len(distinct) > 1:
                 merged = tuple(replace(p, question=question) for p in meaningful)
@@ -299,10 +315,16 @@ class Matcher:
             words.append(chunk.strip(_STRIP))
             raw.extend(toks)
             word_of.extend([len(words) - 1] * len(toks))
-        corrected = tuple(self._correct(t, i + 1 < len(raw) and _is_number_or_size(raw[i + 1]))
-                          for i, t in enumerate(raw))
-        mentions = self._find_mentions(corrected, scope)
-        return _Parsed(text, corrected, words, word_of, mentions, corrected != tuple(raw))
+        language = self.lang.language_of(tuple(raw), text)
+        if language != "en":  # "wann" is German, not a typo of "Wan"
+            corrected = tuple(raw)
+        else:
+            corrected = tuple(self._correct(t, i + 1 < len(raw) and _is_number_or_size(raw[i + 1]))
+                              for i, t in enumerate(raw))
+        # a word written with accents is not a model's name: Vietnamese "phí" (a fee) is not Phi
+        accented = {i for i, w in enumerate(word_of) if _ACCENTED.search(words[w])}
+        mentions = [m for m in self._find_mentions(corrected, scope) if accented.isdisjoint(range(m.start, m.end))]
+        return _Parsed(text, corrected, words, word_of, mentions, corrected != tuple(raw), language)
 
     def _match_one(self, text: str, context: Context | None, scope: Scope | None, original: str) -> Answer:
         p = self._parse(text, scope)
@@ -326,9 +348,15 @@ class Matcher:
         mentions, compound = self._drop_compounds(p)
         covered_tokens = {i for m in mentions if m.kind != LICENSE for i in range(m.start, m.end)}
         rest = [t for i, t in enumerate(toks) if i not in covered_tokens]
-        topic, topic_conf, why_not = self._find_topic(rest)
+        licence_tokens = {i for m in mentions if m.kind == LICENSE for i in range(m.start, m.end)}
+        # a licence's own name ("FLUX.1 [dev] Non-Commercial License") is not the topic, unless nothing else is
+        # ("the llama 3.2 acceptable use policy?")
+        topic, topic_conf, why_not = self._find_topic([t for i, t in enumerate(toks)
+                                                       if i not in covered_tokens and i not in licence_tokens])
+        if topic is None and licence_tokens:
+            topic, topic_conf, why_not = self._find_topic(rest)
         form = self.lang.form(toks, p.text)
-        facts = self.finder.find(p.text, toks, covered_tokens)
+        facts = self.finder.find(p.text, toks, covered_tokens, p.language)
         card_cue = bool(self.cards.match(rest))
         general_hits = self.general.match(list(toks))
         general_id = max(general_hits.values(), key=lambda h: (h.score, h.label)).label if general_hits else None
@@ -337,7 +365,10 @@ class Matcher:
         licenses = _unique(m.target for m in mentions if m.kind == LICENSE)
         groups = self._groups(mentions, models)
         not_covered = next((m for m in mentions if m.kind == NOT_COVERED), None)
-        unknown = compound or (None if models or groups or not_covered else self._unknown_name(p, covered_tokens))
+        named = {i for m in mentions for i in range(m.start, m.end)}  # licences too: "chatglm3-6b license" is known
+        unknown = compound or (None if not_covered else self._unknown_name(p, named, strict=bool(models or groups)))
+        if unknown is not None and not compound and (models or groups) and _BASED_ON_FIRST.intersection(toks):
+            unknown = None  # "LLaVA based on Llama 2": the base's terms, said to be for the derivative
         version_unknown = self._unknown_version(toks, mentions)
         if version_unknown is not None:
             unknown, models, groups = version_unknown, [], []
@@ -351,22 +382,25 @@ class Matcher:
 
         asserted, code_licence = self._premise(toks, mentions, p)
         licence_words = any(t in vocab.LICENSE_WORDS or t in self.lang.licence_words for t in toks)
-        if (_has_phrase(list(toks), self.lang.not_licence) and not (licence_words and form is not None)) or (
-                self.lang.requests.intersection(toks) and form is None and "?" not in p.text):
-            # "does it support whisper large-v3?", "please make SVD open source": not a question for riderbot
+        stems = [stem(t) for t in toks]
+        if (_has_phrase(stems, self.lang.not_licence) and not (licence_words and form is not None)) or (
+                self.lang.requests.intersection(toks) and form is None) or (
+                len(toks) > LONG_STATEMENT and not self.lang.is_question(toks, p.text, form)):
+            # "does it support whisper large-v3?", "please make SVD open source", a long remark without a
+            # question: not something riderbot was asked
             return Answer(UNANSWERED, question, reason="off-topic" if not models else "not-a-licence-question",
                           best_guess=None)
         confidence = topic_conf * (0.9 if p.fuzzy else 1.0)
         guess = "/".join(x for x in ((models or licenses or [g[0] for g in groups if g[0]] or [None])[0], topic) if x) or None
 
         # -- names riderbot knows but has not verified, and names it does not know ----------------------
-        if not_covered is not None and not models:
+        if not_covered is not None and (not models or not based_on):
             fam = kb.families[not_covered.target]
             entry = next(n for n in fam.not_covered if n.name == not_covered.label)
             return Answer(UNANSWERED, question, topic=topic, unknown_model=entry.name, reason="not-covered",
                           not_covered_url=entry.url, url=entry.url, confidence=confidence, best_guess=guess,
                           facts=_facts_json(facts), note=entry.license_name)
-        if unknown is not None and not models:
+        if unknown is not None:
             notes: list[str] = []
             if asserted is not None or code_licence is not None:
                 lic = kb.licenses[asserted or code_licence or ""]
@@ -381,11 +415,15 @@ class Matcher:
 
         # -- "the code is MIT, does that cover the weights?": the general answer, never the code's licence --
         if not models and not groups and (code_licence is not None or (general_id == "code-vs-weights" and not licenses)):
-            return self._general(question, "code-vs-weights")
+            return self._general(question, "code-vs-weights", form)
         # -- "is it Apache 2?", "are the weights MIT?": a licence named for a model the question does not name --
-        if not models and not groups and licenses and unknown is None and any(_contains(toks, d) for d in self.lang.deictic):
-            if any(t in self.lang.weight_words for t in toks) and general_id == "code-vs-weights":
-                return self._general(question, "code-vs-weights")
+        weights = any(t in self.lang.weight_words for t in toks)
+        code = any(_contains(toks, w) for w in self.lang.code_words)
+        if not models and not groups and licenses and unknown is None and (
+                weights or any(_contains(toks, d) for d in self.lang.deictic) or any(_SIZE.match(t) for t in toks)
+                or self._licence_asserted(toks, mentions)):
+            if weights and (code or general_id == "code-vs-weights"):
+                return self._general(question, "code-vs-weights", form)
             return Answer(CLARIFY, question, topic=topic, confidence=confidence, reason="no-model", best_guess=guess,
                           premise=kb.licenses[licenses[0]].name)
         # -- nothing named: the conversation, a general entry, or nothing ----------------------------------
@@ -396,7 +434,7 @@ class Matcher:
                 if topic is not None:
                     return self._from_context(question, context, topic, form, facts, confidence)
             if general_id is not None:
-                return self._general(question, general_id)
+                return self._general(question, general_id, form)
             if self.lang.is_chatter(toks, p.text):
                 return Answer(UNANSWERED, question, reason="chatter")
             bare = self._bare_version_in_context(toks, context)
@@ -430,7 +468,9 @@ class Matcher:
             elif facts.places:
                 topic, confidence = "geographic-restriction", 0.7
             elif general_id is not None and not models:
-                return self._general(question, general_id)
+                return self._general(question, general_id, form)
+            elif models and (asserted is not None or code_licence is not None):
+                return self._card(question, models[0], None, asserted, code_licence)
             elif not card_cue and not self._bare(rest):
                 # "how much VRAM for llama 2 70b": a model in a question that is not about its licence
                 return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None,
@@ -462,8 +502,10 @@ class Matcher:
         # -- a family or series ----------------------------------------------------------------------------
         if groups:
             family_id, members = groups[0] if len(groups) == 1 else (None, tuple(m for g in groups for m in g[1]))
-            if len(members) == 1:
+            if len(members) == 1 and not (family_id and kb.families[family_id].not_covered):
                 return self._answer(question, members[0], None, topic, form, facts, confidence * 0.95)
+            if len(members) == 1:  # "ChatGLM": riderbot knows ChatGLM3-6B, but ChatGLM-6B and others are not verified
+                return self._clarify(question, list(members), topic, confidence, "family", guess, family=family_id)
             return self._family(question, family_id, members, topic, form, facts, confidence, guess)
         if len(licenses) == 1:
             return self._answer(question, None, licenses[0], topic, form, facts, confidence)
@@ -585,7 +627,7 @@ class Matcher:
             confidence *= 0.85
         return best.label, confidence, ""
 
-    def _unknown_name(self, p: _Parsed, covered: set[int]) -> str | None:
+    def _unknown_name(self, p: _Parsed, covered: set[int], strict: bool = False) -> str | None:
         """The first word shaped like a model name that riderbot does not know: digits and letters
         ("XTTS-v2"), a hyphenated or slashed name with an unknown part, CamelCase ("ChatGLM"), capitals
         ("DBRX"), or a word before "model"/"weights". Ordinary words ("today", "since") never are."""
@@ -602,12 +644,14 @@ class Matcher:
                 _is_number_or_size(t) or t in vocab.STOPWORDS for t in wtoks)
             joined = bool(re.search(r"[A-Za-z0-9][-_/.][A-Za-z0-9]", word))
             camel = bool(_CAMEL.search(word)) and len(word) >= 4
-            capitals = word.isupper() and len(alpha[0]) >= 3 and word.isalpha()
+            capitals = word.isupper() and len(alpha[0]) >= 4 and word.isalpha()
             next_word = p.words[wid + 1].lower() if wid + 1 < len(p.words) else ""
             next_toks = tokens(next_word)
             # "Zephyr model", "Ministral 8B": a word right before "model" or a version or size
             marked = len(word) >= 3 and (next_word in self.lang.model_markers or (
-                bool(next_toks) and all(_is_number_or_size(t) or t == "v" for t in next_toks)))
+                bool(next_toks) and all(_SIZE.match(t) or t == "v" for t in next_toks)))
+            if strict:  # beside a known model, only a name that looks like a model's: "XTTS-v2", "Foo-7B", "Bar model"
+                camel = capitals = False
             if (has_digit and alpha) or ((joined or camel or capitals or marked) and unknown_part):
                 if not unknown_part and not has_digit:
                     continue
@@ -645,16 +689,13 @@ class Matcher:
                 if not after or after[0].start > i + len(phrase) + 1:
                     continue
                 base = after[0].target
-                before = [m for m in mentions if m.end <= i and m.kind in (MODEL, DERIVATIVE)]
-                subject = self._subject_before(p, i)
-                if subject is not None:  # "LLaVA based on Llama 2", "my Zephyr fine-tune of mistral 7b"
-                    name = (next((m.label or self.kb.models[m.target].name for m in reversed(before)), None)
-                            if before and before[-1].end >= i - 2 else subject)
-                    return [base], name or based_on
                 others = [m for m in models if m != base]
-                if others:  # "we are based on llama 3.1, can I train on llama 2 outputs"
+                if others:
+                    # "LLaVA 1.5 (based on Llama 2)": a model riderbot knows is answered as itself, its base's
+                    # terms included; "we are based on llama 3.1, can I train on llama 2 outputs": the other model
                     return others, based_on
-                return [base], based_on
+                subject = self._subject_before(p, i)  # "LLaVA based on Llama 2" with LLaVA unknown: the base
+                return [base], subject or based_on
         return models, based_on
 
     def _subject_before(self, p: _Parsed, i: int) -> str | None:
@@ -695,6 +736,15 @@ class Matcher:
             if cue and (before_subject or after and after[0] in ("licensed", "licenced")):
                 asserted = asserted or lic.target
         return asserted, code
+
+    def _licence_asserted(self, toks: tuple[str, ...], mentions: list[Mention]) -> bool:
+        """"the license is MIT", "看协议是Apache-2.0": a licence stated for something the question does not name."""
+        words = vocab.LICENSE_WORDS | self.lang.licence_words | {"license", "licensed"}
+        for lic in (m for m in mentions if m.kind == LICENSE):
+            window = toks[max(0, lic.start - 3) : lic.start]
+            if any(t in words for t in window) and any(t in self.lang.premise for t in window):
+                return True
+        return False
 
     def _premise_notes(self, model_id: str, asserted: str | None, code: str | None) -> tuple[str, ...]:
         kb = self.kb
@@ -826,10 +876,11 @@ class Matcher:
                       premise=kb.licenses[asserted].name if asserted and reply == "no" else None,
                       best_guess=f"{model_id or lic.id}/card")
 
-    def _general(self, question: str, entry_id: str) -> Answer:
+    def _general(self, question: str, entry_id: str, form: str | None = None) -> Answer:
         entry = self.kb.general[entry_id]
+        reply = entry.replies.get(form or "", entry.reply) if form != "open" else None
         return Answer(ANSWERED, question, general=entry_id, answer=entry.answer, details=entry.details,
-                      quotes=entry.quotes, reply=entry.reply, lead=LEADS[entry.reply] if entry.reply else None,
+                      quotes=entry.quotes, reply=reply, lead=LEADS[reply] if reply else None,
                       confidence=0.8, reason="general", best_guess=f"general/{entry_id}")
 
     def _from_context(self, question: str, context: Context, topic: str, form: str | None, facts: Facts,

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field, replace
 from bot.knowledge import KnowledgeBase, Quote, Rider, Threshold
 from bot.matching.answer import DEPENDS, LEADS, NO, YES
 from bot.matching.facts import FactFinder, Facts, Quantity
-from bot.matching.language import OPEN, PERMISSION, RESTRICTION
+from bot.matching.language import BAN, COST, OPEN, RESTRICTION
+
+NEGATIVE_FORMS = (RESTRICTION, COST, BAN)
+"""Questions that ask whether something stands in the way ("is it banned?", "do I have to pay?"): a
+ban or a cap makes their reply yes."""
 
 _STRICT = {NO: 0, DEPENDS: 1, YES: 2}
 _YES_NO = re.compile(r"^(?:yes|no)\b\s*[,.:;!\-—–]*\s*", re.IGNORECASE)
@@ -114,10 +118,16 @@ class Replier:
             found = self._quantity(model_id, lic.id, facts.quantities[0], form, subject)
             if found is not None:
                 candidates.append(found)
+        notes: list[str] = []
         if facts.places:
             found = self._place(model_id, lic.id, topic, form, facts, subject)
-            if found is not None:
+            if found is not None and found.details == "note":  # the place changes nothing here: a note
+                notes.append(found.body[:1].upper() + found.body[1:])
+            elif found is not None:
                 candidates.append(found)
+        if not candidates:
+            plain = self._plain(rider, topic, form, lic.thresholds)
+            return _replace(plain, notes=(*plain.notes, *notes)) if notes else plain
         if candidates:
             primary = min(candidates, key=lambda o: _STRICT.get(o.reply or YES, 2))
             others = tuple(o.body for o in candidates if o is not primary)
@@ -134,7 +144,9 @@ class Replier:
                 lead = "; ".join(threshold_text(x) for x in thresholds)
             return Outcome(topic, rider.verdict, None, lead, body if lead else body[:1].upper() + body[1:],
                            rider.quotes, details=rider.details, note=rider.note)
-        reply = rider.reply.get(form) or t.replies.get(form, {}).get(rider.verdict) or DEPENDS
+        # a topic without its own "is it banned?" rule reads it as "is it restricted?"
+        rules = t.replies.get(form) or (t.replies.get(RESTRICTION) if form in (BAN, COST) else None) or {}
+        reply = rider.reply.get(form) or rules.get(rider.verdict) or DEPENDS
         return Outcome(topic, rider.verdict, reply, LEADS[reply], body, rider.quotes, details=rider.details,
                        note=rider.note)
 
@@ -144,7 +156,7 @@ class Replier:
         use = kb.uses[use_id]
         rider = kb.rider(model_id, None if model_id else license_id, "acceptable-use")
         assert rider is not None
-        banned_reply = NO if (form or PERMISSION) != RESTRICTION else YES
+        banned_reply = YES if form in NEGATIVE_FORMS else NO
         allowed_reply = YES if banned_reply == NO else NO
         lic_name = kb.licenses[license_id].name
         facts = {"use": use_id}
@@ -172,7 +184,7 @@ class Replier:
                   subject: str) -> Outcome | None:
         kb = self.kb
         lic = kb.licenses[license_id]
-        above_reply = NO if (form or PERMISSION) != RESTRICTION else YES
+        above_reply = YES if form in NEGATIVE_FORMS else NO
         below_reply = YES if above_reply == NO else NO
         facts = {"quantity": {"metric": q.metric, "value": q.value, "text": q.text}}
         for t in lic.thresholds:
@@ -222,7 +234,7 @@ class Replier:
         for region in geo.excluded_regions:
             if region in kb.places.regions:
                 excluded |= kb.places.regions[region].members
-        blocked_reply = NO if (form or PERMISSION) != RESTRICTION or topic != "geographic-restriction" else YES
+        blocked_reply = YES if form in NEGATIVE_FORMS else NO
         free_reply = YES if blocked_reply == NO else NO
         info = {"place": sorted(countries)}
         if excluded:
@@ -250,12 +262,12 @@ class Replier:
             body = f"{where} is not among the places the {lic.name} excludes ({regions})."
             if topic == "geographic-restriction":
                 return Outcome(topic, geo.verdict, free_reply, LEADS[free_reply], body, geo.quotes, facts=info)
-            return Outcome(topic, geo.verdict, YES, LEADS[YES], body, geo.quotes, facts=info)
+            return Outcome(topic, geo.verdict, None, None, body, (), facts=info, verified=True, details="note")
         if geo.verdict in ("no", "not-addressed"):
             body = f"the {lic.name} has no regional limits, so being in {where} changes nothing."
             if topic == "geographic-restriction":
                 return Outcome(topic, geo.verdict, free_reply, LEADS[free_reply], body, geo.quotes, facts=info)
-            return Outcome(topic, geo.verdict, YES, LEADS[YES], body, geo.quotes, facts=info)
+            return Outcome(topic, geo.verdict, None, None, body, (), facts=info, verified=True, details="note")
         return None
 
 
