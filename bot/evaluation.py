@@ -57,6 +57,7 @@ class Item:
     """For a real question: whether riderbot knows the model it is about (else it must not answer)."""
     turn: int = 0
     dialogue: int | None = None
+    source_lang: str = "en"
 
 
 @dataclass
@@ -201,7 +202,7 @@ def _item(raw: Any, where: str, name: str, real: bool, kb: KnowledgeBase, mappin
     item = Item(q=str(raw["q"]), expect=expect, model=model, license=raw.get("license"), topic=raw.get("topic"),
                 verdict=str(raw["verdict"]) if raw.get("verdict") is not None else None, reply=reply,
                 kind=raw.get("kind"), file=name, real=real, about=about, family=family, general=raw.get("general"),
-                known=known)
+                known=known, source_lang=str(raw.get("lang") or "en"))
     if item.model is not None and item.model not in kb.models:
         errors.append(f"{where}: unknown model {item.model!r}")
     if item.license is not None and item.license not in kb.licenses:

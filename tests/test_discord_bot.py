@@ -165,11 +165,11 @@ async def test_context_menu_answers_the_selected_message_as_a_reply(fake, bot):
 
 
 async def test_unanswered_is_honest_and_logged(fake, bot):
-    ex = await fake.send_message(mention(fake, "is XTTS ok for commercial use?"), author="alice")
+    ex = await fake.send_message(mention(fake, "is Zorblax-7 ok for commercial use?"), author="alice")
     embed = embed_of(await ex.reply())
-    assert "XTTS" in embed["description"] and "don't know" in embed["description"]
-    entry = await eventually(lambda: queued(bot, "is XTTS ok for commercial use?"))
-    assert entry["outcome"] == "unanswered" and entry["unknown_model"] == "XTTS"
+    assert "Zorblax-7" in embed["description"] and "don't know" in embed["description"]
+    entry = await eventually(lambda: queued(bot, "is Zorblax-7 ok for commercial use?"))
+    assert entry["outcome"] == "unanswered" and entry["unknown_model"] == "Zorblax-7"
     assert entry["user_id"] == fake.user_id("alice") and entry["channel_id"] == fake.channel_id("general")
 
 

@@ -174,6 +174,7 @@ class Matcher:
                 for alias in (nc.name, *nc.aliases):
                     self._add_alias(alias, NOT_COVERED, fam.id, nc.name)
         self._lengths_by_first = _lengths(self._aliases)
+        self._family_alias_tokens = [t for f in kb.families.values() for t in (tokens(a) for a in (f.id, *f.aliases)) if t]
 
         self.topics = PhraseIndex()
         for topic in kb.topics.values():
@@ -286,6 +287,10 @@ class Matcher:
         if self.lang.unreadable(text):
             return Answer(UNANSWERED, question, reason="language", language="other")
         pieces = self.lang.split(text) or [text]
+        whole = self._parse(text, scope) if len(pieces) > 1 else None
+        if whole is not None and any(m.kind in (MODEL, DERIVATIVE) for m in whole.mentions) \
+                and self._premise(whole.toks, whole.mentions, whole)[1] is not None:
+            pieces = [text]  # "is the code MIT? does that cover the weights of X": one question about X
         if len(pieces) > 1:
             parts: list[Answer] = []
             ctx = context
@@ -419,7 +424,8 @@ class Matcher:
         # -- "is it Apache 2?", "are the weights MIT?": a licence named for a model the question does not name --
         weights = any(t in self.lang.weight_words for t in toks)
         code = any(_contains(toks, w) for w in self.lang.code_words)
-        if not models and not groups and licenses and unknown is None and (
+        generic = [m for m in mentions if m.kind == LICENSE and not self._names_a_family(toks[m.start:m.end])]
+        if not models and not groups and generic and unknown is None and (
                 weights or any(_contains(toks, d) for d in self.lang.deictic) or any(_SIZE.match(t) for t in toks)
                 or self._licence_asserted(toks, mentions)):
             if weights and (code or general_id == "code-vs-weights"):
@@ -471,7 +477,7 @@ class Matcher:
                 return self._general(question, general_id, form)
             elif models and (asserted is not None or code_licence is not None):
                 return self._card(question, models[0], None, asserted, code_licence)
-            elif not card_cue and not self._bare(rest):
+            elif not self._bare(rest) and not (card_cue and self._bare(rest, allow=2)):
                 # "how much VRAM for llama 2 70b": a model in a question that is not about its licence
                 return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None,
                               reason="not-a-licence-question", best_guess=guess)
@@ -646,9 +652,10 @@ class Matcher:
             camel = bool(_CAMEL.search(word)) and len(word) >= 4
             capitals = word.isupper() and len(alpha[0]) >= 4 and word.isalpha()
             next_word = p.words[wid + 1].lower() if wid + 1 < len(p.words) else ""
-            next_toks = tokens(next_word)
+            next_toks = self.tokenizer.tokens(next_word)
             # "Zephyr model", "Ministral 8B": a word right before "model" or a version or size
             marked = len(word) >= 3 and (next_word in self.lang.model_markers or (
+                bool(next_toks) and next_toks[0] in self.lang.model_markers) or (
                 bool(next_toks) and all(_SIZE.match(t) or t == "v" for t in next_toks)))
             if strict:  # beside a known model, only a name that looks like a model's: "XTTS-v2", "Foo-7B", "Bar model"
                 camel = capitals = False
@@ -737,6 +744,11 @@ class Matcher:
                 asserted = asserted or lic.target
         return asserted, code
 
+    def _names_a_family(self, span: tuple[str, ...]) -> bool:
+        """A licence named after its models ("the llama 2 license", "gemma terms") is about them, unlike
+        a generic one (Apache 2.0, MIT, CC BY-NC)."""
+        return any(_contains(span, alias) for alias in self._family_alias_tokens)
+
     def _licence_asserted(self, toks: tuple[str, ...], mentions: list[Mention]) -> bool:
         """"the license is MIT", "看协议是Apache-2.0": a licence stated for something the question does not name."""
         words = vocab.LICENSE_WORDS | self.lang.licence_words | {"license", "licensed"}
@@ -768,14 +780,14 @@ class Matcher:
                              f"weights are under the {own.name}.")
         return tuple(notes)
 
-    def _bare(self, rest: list[str]) -> bool:
-        """A name with nothing else that matters ("olmo 2?", "google/gemma-2-9b-it", "llama 3 pls"):
-        no technical word, no content word beyond chat."""
+    def _bare(self, rest: list[str], allow: int = 0) -> bool:
+        """A name with nothing else that matters ("olmo 2?", "google/gemma-2-9b-it", "llama 3 pls"), or with
+        at most ``allow`` other words: no technical word, no content word beyond chat."""
         if any(t in vocab.TECH_CUES for t in rest) or _has_phrase(rest, vocab.TECH_PHRASES):
             return False
         content = [t for t in rest if t not in vocab.STOPWORDS and t not in self.cards.words
                    and t not in self.lang.chatter and not _is_number_or_size(t)]
-        return not content
+        return len(content) <= allow
 
     def _is_follow_up(self, toks: tuple[str, ...]) -> bool:
         return self.lang.follow_up_prefix(toks) > 0 or len(toks) <= SHORT_FOLLOW_UP
@@ -956,10 +968,15 @@ def _lengths(aliases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
     return {first: tuple(sorted(ls, reverse=True)) for first, ls in out.items()}
 
 
+_URL_HOST = re.compile(r"https?://(?:www\.)?[^/\s]+/?", re.IGNORECASE)
+
+
 def _unquoted(question: str) -> str:
     """The question without lines quoted from elsewhere ("> Yes, Llama 3.2 can be used ...") or long
-    quoted passages: a message that quotes riderbot's answer back is about what it asks, not the quote."""
+    quoted passages: a message that quotes riderbot's answer back is about what it asks, not the quote.
+    A link keeps only its path: "https://huggingface.co/google/gemma-2-9b-it" names google/gemma-2-9b-it."""
     stripped = _LONG_QUOTE.sub(" ", _QUOTE_LINE.sub(" ", question))
+    stripped = _URL_HOST.sub(" ", stripped if stripped.strip() else question)
     return stripped if stripped.strip() else question
 
 

@@ -246,7 +246,8 @@ class Replier:
                             f"no rights to those; its other models are not affected.")
                     return Outcome("geographic-restriction", geo.verdict, DEPENDS, LEADS[DEPENDS], body, geo.quotes,
                                    details=strip_yes_no(geo.answer), facts=info)
-                body = f"the {lic.name} gives no rights to people or companies in {regions}, which includes {where}."
+                inside_of = "" if where in regions else f", which includes {where}"
+                body = f"the {lic.name} gives no rights to people or companies in {regions}{inside_of}."
                 return Outcome("geographic-restriction", geo.verdict, blocked_reply, LEADS[blocked_reply], body,
                                geo.quotes, details=strip_yes_no(geo.answer), facts=info)
             if inside:
