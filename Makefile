@@ -12,8 +12,8 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall whenever the project's metadata changes.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(STAMP): pyproject.toml fakediscord/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]" -e ./fakediscord
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,7 +30,7 @@ run: $(STAMP)
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests
+	$(BIN)/ruff check bot tests fakediscord
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
 test: lint

@@ -17,7 +17,7 @@ from bot.cogs.checks import NOT_MODERATOR
 from bot.cogs.views import VOTE_NOT_HELPFUL, VOTE_THANKS, VOTE_TWICE
 from bot.engine import Engine
 from bot.rendering.common import VERDICT_LABELS
-from tests.fake_discord import FakeDiscord
+from fakediscord import FakeDiscord
 from tests.helpers import (
     assert_no_pings,
     button_rows,
@@ -26,8 +26,9 @@ from tests.helpers import (
     embed_of,
     eventually,
     is_ephemeral,
-    make_bot,
     mention,
+    reset_limits,
+    running_bot,
     verdict_title,
 )
 
@@ -44,8 +45,7 @@ async def world(shipped_kb, tmp_path_factory):
         fake.add_role("Helper")
         fake.add_user("helper", roles=["Helper"])
         fake.add_user("otherbot", bot=True)
-        bot = make_bot(fake, Engine(shipped_kb), tmp_path_factory.mktemp("discord") / "riderbot.db")
-        async with fake.run(bot):
+        async with running_bot(fake, Engine(shipped_kb), tmp_path_factory.mktemp("discord") / "riderbot.db") as bot:
             yield fake, bot
 
 
@@ -62,7 +62,7 @@ def bot(world):
 @pytest_asyncio.fixture(autouse=True, loop_scope="module")
 async def each_test(world):
     fake, bot = world
-    bot.reset_limits()
+    reset_limits(bot)
     start = len(fake.requests)
     yield
     assert_no_pings(fake, start)
@@ -233,12 +233,14 @@ async def test_license_autocomplete_returns_at_most_25_short_choices(fake):
     assert 0 < len(everything) <= 25
     assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in everything)
     llama = await (await fake.autocomplete("license", {"model": "llama 3"})).choices()
-    assert 0 < len(llama) <= 25 and llama[0]["value"] == "llama-3"
+    assert 0 < len(llama) <= 25 and llama[0]["value"] == "id:llama-3"  # a picked suggestion is an exact id
     gemma = await (await fake.autocomplete("license", {"model": "gemma"})).choices()
-    assert {"gemma", "gemma-4"} <= {c["value"] for c in gemma}
+    assert {"id:gemma", "id:gemma-4"} <= {c["value"] for c in gemma}
     assert all(len(c["name"]) <= 100 for c in gemma)  # Gemma's full name is 101 characters
     typo = await (await fake.autocomplete("license", {"model": "mistrall 7b"})).choices()
-    assert "mistral-7b" in [c["value"] for c in typo][:3]
+    assert "id:mistral-7b" in [c["value"] for c in typo][:3]
+    picked = callback_embed(await (await fake.slash("license", {"model": gemma[0]["value"]})).response())
+    assert "Gemma" in picked["title"]
 
 
 async def test_license_card_has_one_line_per_topic(fake, bot):
@@ -257,6 +259,19 @@ async def test_license_with_an_unknown_or_ambiguous_name_says_so(fake):
     assert is_ephemeral(cb) and "frobnicator 9000" in cb["data"]["content"] and "/topics" in cb["data"]["content"]
     cb = await (await fake.slash("license", {"model": "llama"})).response()
     assert is_ephemeral(cb) and "Llama 2" in cb["data"]["content"] and "Llama 4" in cb["data"]["content"]
+    cb = await (await fake.slash("license", {"model": "SDXL Turbo"})).response()
+    assert is_ephemeral(cb) and "won't guess" in cb["data"]["content"] and "https://" in cb["data"]["content"]
+
+
+async def test_license_gemma_is_ambiguous_as_in_a_question_and_offers_the_members(fake, bot):
+    assert bot.engine.ask("can I use gemma in my saas?").status == "clarify"  # what a question does
+    h = await fake.slash("license", {"model": "gemma"})
+    cb = await h.response()
+    assert is_ephemeral(cb) and "could be several models" in cb["data"]["content"]
+    assert not cb["data"].get("embeds")  # no card for a namesake
+    assert custom_ids(cb["data"]) == ["rb:card:gemma", "rb:card:gemma-4"]
+    card = await (await fake.click("rb:card:gemma-4", message=h.original, user="bob")).response()
+    assert card["type"] == 4 and not is_ephemeral(card) and "Gemma 4" in callback_embed(card)["title"]
 
 
 async def test_compare_shows_one_topic_for_several_models(fake):

@@ -21,8 +21,8 @@ from bot.cogs.checks import NOT_MODERATOR
 from bot.cogs.privacy import FORGET_CANCELLED, NOT_YOURS
 from bot.engine import Engine
 from bot.knowledge import default_knowledge_dir
-from bot.storage import Asked
-from tests.fake_discord import FakeDiscord
+from bot.storage import Asked, Storage
+from fakediscord import FakeDiscord
 from tests.helpers import (
     assert_no_pings,
     callback_embed,
@@ -32,6 +32,7 @@ from tests.helpers import (
     is_ephemeral,
     make_bot,
     mention,
+    reset_limits,
     verdict_title,
 )
 
@@ -64,12 +65,14 @@ async def world(tmp_path_factory):
     async with FakeDiscord() as fake:
         fake.add_user("carol")
         fake.add_user("dave")
-        bot = make_bot(fake, Engine.from_folder(knowledge), root / "riderbot.db")
+        storage = await Storage.open(root / "riderbot.db")
+        bot = make_bot(fake, Engine.from_folder(knowledge), storage)
         bot.log_batch_seconds = INTERVAL
         async with fake.run(bot):
             cb = await (await fake.slash("config logchannel", {"channel": "mod-log"}, user="mod")).response()
             assert is_ephemeral(cb) and f"<#{fake.channel_id('mod-log')}>" in cb["data"]["content"]
             yield fake, bot, knowledge
+        await storage.close()
 
 
 @pytest.fixture
@@ -90,7 +93,7 @@ def knowledge(world) -> Path:
 @pytest_asyncio.fixture(autouse=True, loop_scope="module")
 async def each_test(world):
     fake, bot, _ = world
-    bot.reset_limits()
+    reset_limits(bot)
     start = len(fake.requests)
     yield
     assert_no_pings(fake, start)
@@ -275,7 +278,7 @@ async def test_resolve_with_a_licence_and_the_wrong_number_of_subjects(fake, bot
     assert "either a model or a licence" in both["data"]["content"] == neither["data"]["content"]
     choices = await (await fake.autocomplete("review resolve", {"id": entry_id, "topic": "commercial-use",
                                                                 "license": "apache"}, user="mod")).choices()
-    assert choices[0]["value"] == "apache-2.0"
+    assert choices[0]["value"] == "id:apache-2.0"
     cb = await (await fake.slash("review resolve", {"id": entry_id, "topic": "commercial-use",
                                                     "license": "Apache License 2.0"}, user="mod")).response()
     assert cb["data"]["content"].startswith(f"Resolved #{entry_id}")
@@ -392,7 +395,7 @@ async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_ans
     family_file = knowledge / "models" / "gemma.yaml"
     original = family_file.read_bytes()
     current = bot.engine.kb.models["gemma"].riders["redistribution"].answer
-    h = await fake.slash("kb edit", {"model": "gemma", "topic": "redistribution"}, user="mod")
+    h = await fake.slash("kb edit", {"model": "gemma 2", "topic": "redistribution"}, user="mod")
     modal = await h.modal_shown()
     field = text_input(modal)
     assert field["value"] == current and field["max_length"] == 1000 and len(modal["title"]) <= 45

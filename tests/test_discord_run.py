@@ -14,7 +14,7 @@ import pytest
 
 from bot.client import run_bot
 from bot.settings import Settings
-from tests.fake_discord import FakeDiscord
+from fakediscord import FakeDiscord
 from tests.helpers import embed_of, mention, verdict_title
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -36,13 +36,25 @@ def test_health_needs_a_recent_heartbeat(capsys, tmp_path, monkeypatch):
     health_file = tmp_path / "hb.json"
     monkeypatch.setenv("RIDERBOT_HEALTH_FILE", str(health_file))
     assert main(["health"]) == 1
-    assert "no heartbeat" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no heartbeat" in out and "FAIL database" in out and "does not exist" in out
+    assert not (tmp_path / "riderbot-test.db").exists()  # the check never creates the database
+    main(["ask", "is mistral 7b ok commercially"])  # the bot (here: the CLI) creates it
+    capsys.readouterr()
     write_heartbeat(health_file, 0.05)
     assert main(["health"]) == 0
     out = capsys.readouterr().out
     assert "ok   knowledge" in out and "ok   database" in out and "ok   gateway" in out
     health_file.write_text(json.dumps({"at": time.time() - 3600}))
     assert main(["health"]) == 1
+    assert "no heartbeat ACK from Discord for 3600 s" in capsys.readouterr().out
+
+
+def test_health_never_creates_a_missing_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("RIDERBOT_DB", str(tmp_path / "nowhere" / "riderbot.db"))
+    assert main(["health"]) == 1
+    assert f"the folder {tmp_path / 'nowhere'} does not exist" in capsys.readouterr().out
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_dockerfile_runs_as_non_root_with_volume_healthcheck_and_stopsignal():

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sqlite3
 import sys
 import time
 from pathlib import Path
 
-from tests.fake_discord import FakeDiscord
+from fakediscord import FakeDiscord
 from tests.helpers import mention
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ async def test_sigterm_exits_0_quickly_with_clean_database_and_no_secrets_in_log
         try:
             await fake.wait_until_connected(timeout=30)
             await fake.wait_for(lambda: fake.global_commands, timeout=20, description="command sync")
+            alice = str(fake.user_id("alice"))
             question = "can i train my own model on llama 2 outputs, asking for my secret project"
             reply = await (await fake.send_message(mention(fake, question))).reply(timeout=20)
             assert reply["embeds"]
@@ -59,10 +61,13 @@ async def test_sigterm_exits_0_quickly_with_clean_database_and_no_secrets_in_log
     assert code == 0, out
     assert took < 5
     assert TOKEN not in out and "secret-token-value" not in out
-    # riderbot's own log lines never carry the question text unless RIDERBOT_LOG_QUESTIONS is on
-    # (discord.py's DEBUG lines dump gateway payloads; at the default INFO level they are not written)
-    ours = [line for line in out.splitlines() if " riderbot" in line]
-    assert ours and not any("secret project" in line for line in ours)
+    # no log line carries the question text or the asker's id unless RIDERBOT_LOG_QUESTIONS is on: even at
+    # RIDERBOT_LOG_LEVEL=DEBUG, discord.py's gateway/HTTP loggers and aiosqlite's stay at INFO (they would
+    # dump whole events, request bodies and SQL parameters)
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.splitlines()]
+    ours = [line for line in lines if re.search(r"\sriderbot[\w.]*\s", line)]
+    assert ours and any(" DEBUG " in line for line in lines), out[:3000]  # DEBUG was on
+    assert not any("secret project" in line or alice in line for line in lines), out[:5000]
     assert "answered model=llama-2 topic=outputs-training verdict=no" in out
     assert "unanswered model=None topic=commercial-use" in out
     con = sqlite3.connect(db)

@@ -29,17 +29,20 @@ class Config(commands.GroupCog, group_name="config", group_description="riderbot
         super().__init__()
 
     @app_commands.command(name="watch", description="Answer licence questions in a channel without being asked")
-    @app_commands.describe(channel="The channel to watch (default: this one)")
+    @app_commands.describe(channel="The text or forum channel to watch (default: this one); forums are answered "
+                                   "in their posts")
     @moderator_only()
     async def watch(self, interaction: discord.Interaction[RiderBot],
-                    channel: discord.TextChannel | None = None) -> None:
+                    channel: discord.TextChannel | discord.ForumChannel | None = None) -> None:
         async with self.bot.busy():
             target = channel or interaction.channel
             assert interaction.guild_id is not None and target is not None
             added = await self.bot.storage.watch(interaction.guild_id, target.id)
             self.bot.watched.add(target.id)
-            text = (f"Watching <#{target.id}>: I'll answer licence questions there when I'm sure, and stay quiet "
-                    "otherwise (those questions go to the review queue)." if added else f"I already watch <#{target.id}>.")
+            where = "in its posts" if isinstance(target, discord.ForumChannel) else "there"
+            text = (f"Watching <#{target.id}>: I'll answer licence questions {where} when I'm sure, and stay quiet "
+                    "otherwise (those questions go to the review queue). The member who asked can remove my answer "
+                    "with its Remove button." if added else f"I already watch <#{target.id}>.")
             if not self.bot.intents.message_content:
                 text += NO_CONTENT_INTENT
             await interaction.response.send_message(text, ephemeral=True)
@@ -48,7 +51,7 @@ class Config(commands.GroupCog, group_name="config", group_description="riderbot
     @app_commands.describe(channel="The channel to stop watching (default: this one)")
     @moderator_only()
     async def unwatch(self, interaction: discord.Interaction[RiderBot],
-                      channel: discord.TextChannel | None = None) -> None:
+                      channel: discord.TextChannel | discord.ForumChannel | None = None) -> None:
         async with self.bot.busy():
             target = channel or interaction.channel
             assert interaction.guild_id is not None and target is not None

@@ -22,9 +22,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.checks import NotModerator, is_moderator, moderator_only
+from bot.cogs.checks import is_moderator, moderator_only
 from bot.cogs.lookup import ModelTransformer, TopicTransformer
-from bot.cogs.review import post_to_log_channel
+from bot.cogs.modlog import post_to_log_channel
+from bot.errors import NotModerator
 from bot.knowledge import KnowledgeBase, KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.knowledge.edits import EditRefused, add_alias, edit_answer
 from bot.rendering.common import topic_name
@@ -94,7 +95,6 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
         """Validate and write ``edit`` (in a thread), swap the result in live, audit it and log it.
         The interaction is deferred first: waiting for another moderator's change can take a moment."""
         bot = self.bot
-        assert bot.storage is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with bot.busy(), bot.knowledge_lock:
             try:
@@ -146,7 +146,6 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
     @moderator_only()
     async def reload(self, interaction: discord.Interaction[RiderBot]) -> None:
         bot = self.bot
-        assert bot.storage is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with bot.busy(), bot.knowledge_lock:
             old = bot.engine.kb
@@ -169,7 +168,6 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
     @moderator_only()
     async def history(self, interaction: discord.Interaction[RiderBot],
                       model: app_commands.Transform[str, ModelTransformer] | None = None) -> None:
-        assert self.bot.storage is not None
         rows = await self.bot.storage.history(model, limit=HISTORY_ROWS)
         await interaction.response.send_message(embed=history_embed(rows, model), ephemeral=True)
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.cogs.checks import moderator_only
-from bot.cogs.review import post_to_log_channel
+from bot.cogs.modlog import post_to_log_channel
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -54,7 +54,7 @@ class ForgetButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:forg
         self.yes, self.user_id = yes, user_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> ForgetButton:
         return cls(match["answer"], int(match["user"]))
 
@@ -65,8 +65,6 @@ class ForgetButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:forg
             return
         if not self.yes:
             await interaction.response.edit_message(content=FORGET_CANCELLED, view=None)
-            return
-        if bot.storage is None:
             return
         async with bot.busy():
             rows = await bot.storage.forget_user(self.user_id)
@@ -92,8 +90,6 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What r
     async def apply_retention(self) -> None:
         """Daily (and once at start): delete what is older than the retention period."""
         storage = self.bot.storage
-        if storage is None:
-            return
         try:
             async with self.bot.busy():
                 removed = await storage.apply_retention(self.bot.settings.retention_days)
@@ -114,7 +110,6 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What r
     @app_commands.describe(user="The member (or their user id)")
     @moderator_only()
     async def purge(self, interaction: discord.Interaction[RiderBot], user: discord.User) -> None:
-        assert self.bot.storage is not None
         async with self.bot.busy():
             rows = await self.bot.storage.forget_user(user.id)
             # the audit row says that a purge happened and who did it, not whose data it was

@@ -18,17 +18,18 @@ import csv
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs.checks import NotModerator, is_moderator, moderator_only
-from bot.cogs.lookup import CHOICE_MAX, MAX_CHOICES, LookupFailed, ModelTransformer, TopicTransformer
-from bot.knowledge import KnowledgeBase
+from bot.cogs.checks import is_moderator, moderator_only
+from bot.cogs.lookup import LicenseTransformer, ModelTransformer, TopicTransformer
+from bot.cogs.modlog import post_to_log_channel
+from bot.errors import NotModerator
 from bot.rendering.common import topic_name
-from bot.rendering.embeds import answer_embed, clip, safe
+from bot.rendering.embeds import answer_embed, clip
 from bot.rendering.review import (
     PAGE_SIZE,
     entry_embed,
@@ -37,7 +38,6 @@ from bot.rendering.review import (
     queue_page_embed,
     quoted,
 )
-from bot.textnorm import normalize
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -50,59 +50,11 @@ DISMISS_REASONS = ("off-topic", "spam", "duplicate", "other")
 NO_ENTRY = "There is no queue entry #{id}. `/review list` shows the open ones."
 
 
-async def post_to_log_channel(bot: RiderBot, guild_id: int | None, text: str) -> bool:
-    """One line in this server's log channel (``/config logchannel``), if it has one. Trouble
-    posting is logged, never shown to the moderator whose change it reports."""
-    if guild_id is None or bot.storage is None:
-        return False
-    channel_id = (await bot.storage.guild_settings(guild_id)).get("log_channel_id")
-    if not channel_id:
-        return False
-    try:
-        await bot.get_partial_messageable(channel_id, guild_id=guild_id).send(clip(text, 2000))
-    except discord.HTTPException as exc:
-        log.warning("could not post in the log channel %s of server %s: %s", channel_id, guild_id, exc)
-        return False
-    return True
-
-
-# -- licences typed into /review resolve ------------------------------------------------------------
-
-
-def license_choices(kb: KnowledgeBase, text: str) -> list[app_commands.Choice[str]]:
-    query = normalize(text)
-    found = [lic for lic in sorted(kb.licenses.values(), key=lambda lic: lic.name.lower())
-             if not query or any(query in normalize(n) for n in (lic.id, lic.name, *lic.aliases))]
-    return [app_commands.Choice(name=clip(lic.name, CHOICE_MAX), value=lic.id) for lic in found[:MAX_CHOICES]]
-
-
-def resolve_license(kb: KnowledgeBase, text: str) -> str:
-    """A licence id for an id, a name or an alias (no guessing: pick from the autocomplete)."""
-    text = text.strip()
-    if text in kb.licenses:
-        return text
-    query = normalize(text)
-    for lic in kb.licenses.values():
-        if query and query in {normalize(n) for n in (lic.id, lic.name, *lic.aliases)}:
-            return lic.id
-    raise LookupFailed(f"I don't know a licence called \"{safe(clip(text, 100))}\"; pick one from the list.")
-
-
-class LicenseTransformer(app_commands.Transformer):
-    async def transform(self, interaction: discord.Interaction[RiderBot], value: str) -> str:  # type: ignore[override]
-        return resolve_license(interaction.client.engine.kb, value)
-
-    async def autocomplete(self, interaction: discord.Interaction[RiderBot],  # type: ignore[override]
-                           value: str) -> list[app_commands.Choice[str]]:
-        return license_choices(interaction.client.engine.kb, value)
-
-
 # -- the list and its Prev/Next buttons ------------------------------------------------------------
 
 
 async def queue_page(bot: RiderBot, status: str, sort: str, page: int) -> dict:
     """Message arguments for one page of the queue: the embed and Prev/Next buttons."""
-    assert bot.storage is not None
     wanted = None if status == "all" else status
     total = await bot.storage.count_queue(wanted)
     page = max(0, min(page, pages_for(total) - 1))
@@ -130,7 +82,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
         self.status, self.sort, self.page = status, sort, page
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> PageButton:
         return cls(match["status"], match["sort"], int(match["page"]), match["way"])
 
@@ -173,8 +125,6 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
         Entries with nowhere to go (no log channel, DMs, the command line) are marked too: they
         stay in ``/review list``, and a log channel set later is not flooded with old ones."""
         storage = self.bot.storage
-        if storage is None:
-            return
         try:
             async with self.bot.busy():
                 entries = await storage.unannounced()
@@ -216,7 +166,6 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @app_commands.describe(entry_id="The entry's number, from /review list")
     @moderator_only()
     async def show(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1]) -> None:
-        assert self.bot.storage is not None
         entry = await self.bot.storage.get_entry(entry_id)
         if entry is None:
             await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
@@ -233,7 +182,6 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
                       model: app_commands.Transform[str, ModelTransformer] | None = None,
                       license: app_commands.Transform[str, LicenseTransformer] | None = None) -> None:
         bot = self.bot
-        assert bot.storage is not None
         if (model is None) == (license is None):
             await interaction.response.send_message("Give either a model or a licence (one of them).", ephemeral=True)
             return
@@ -261,7 +209,6 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     async def dismiss(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1],
                       reason: Literal["off-topic", "spam", "duplicate", "other"]) -> None:
         storage = self.bot.storage
-        assert storage is not None
         async with self.bot.busy():
             current = await storage.get_entry(entry_id)
             if current is None:
@@ -281,7 +228,6 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @app_commands.describe(status="Which entries (default: all)")
     @moderator_only()
     async def export(self, interaction: discord.Interaction[RiderBot], status: Status = "all") -> None:
-        assert self.bot.storage is not None
         text = await self.bot.storage.export_csv(None if status == "all" else status)
         rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
         file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"riderbot-review-{status}.csv")

@@ -29,7 +29,6 @@ class Stats(commands.Cog):
     @moderator_only()
     async def stats(self, interaction: discord.Interaction[RiderBot],
                     days: app_commands.Range[int, 1, 365] = 30) -> None:
-        assert self.bot.storage is not None
         data = await self.bot.storage.stats(days=days, guild_id=interaction.guild_id)
         await interaction.response.send_message(embed=stats_embed(format_stats(data), days), ephemeral=True)
 
