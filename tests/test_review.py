@@ -123,3 +123,47 @@ def test_crash_between_temp_file_and_replace_leaves_files_intact(kb_copy, monkey
     assert not [p for p in edits_file.parent.iterdir() if p.name.endswith(".tmp")]
     aliases = load_knowledge(kb_copy).models["llama-2"].aliases
     assert "first alias" in aliases and "second alias" not in aliases
+
+
+def test_re_deciding_an_entry_needs_force(capsys):
+    run(capsys, "ask", "is flux schnell ok for commercial use")
+    entry = json.loads(run(capsys, "review", "list", "--json")[1])[0]
+    assert run(capsys, "review", "resolve", str(entry["id"]), "--model", "llama-2", "--topic", "commercial-use")[0] == 0
+    code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "mistral-7b", "--topic",
+                       "commercial-use")
+    assert code == 2 and "already resolved" in err and "--force" in err
+    assert json.loads(run(capsys, "review", "show", str(entry["id"]), "--json")[1])["resolution_model"] == "llama-2"
+    code, _, err = run(capsys, "review", "dismiss", str(entry["id"]), "--reason", "spam")
+    assert code == 2 and "already resolved" in err
+    code, out, _ = run(capsys, "review", "resolve", str(entry["id"]), "--model", "Mistral 7B", "--topic",
+                       "commercial-use", "--force")
+    assert code == 0 and "mistral-7b/commercial-use" in out  # a name, through the resolver
+    assert json.loads(run(capsys, "review", "show", str(entry["id"]), "--json")[1])["resolution_model"] == "mistral-7b"
+
+
+def test_review_and_kb_names_mean_what_the_resolver_says(capsys, kb_copy):
+    run(capsys, "ask", "is flux pro ok for commercial use")
+    entry = json.loads(run(capsys, "review", "list", "--json")[1])[0]
+    code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "gemma", "--topic", "commercial-use")
+    assert code == 2 and "could be several models" in err and "gemma-4" in err  # ambiguous, as in a question
+    code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "sdxl turbo", "--topic", "commercial-use")
+    assert code == 2 and "not covered" in err
+    code, out, _ = run(capsys, "review", "resolve", str(entry["id"]), "--license", "Apache 2.0", "--topic",
+                       "commercial-use")
+    assert code == 0 and "apache-2.0/commercial-use" in out
+    code, out, err = run(capsys, "--knowledge", str(kb_copy), "kb", "alias", "meta-llama/Llama-2-7b-hf", "the og llama")
+    assert code == 0, err
+    assert "to llama-2" in out
+    code, _, err = run(capsys, "--knowledge", str(kb_copy), "kb", "alias", "llama", "some llama")
+    assert code == 2 and "could be several models" in err
+
+
+def test_review_export_json_as_the_readme_says(capsys):
+    for q in ("is flux dev ok for commercial use", "is xtts ok for commercial use", "what about bark commercially"):
+        run(capsys, "ask", q)
+    code, out, _ = run(capsys, "review", "export", "--json")
+    assert code == 0
+    entries = json.loads(out)
+    assert len(entries) == 3 and all({"id", "question", "status", "count", "first_seen"} <= set(e) for e in entries)
+    assert isinstance(entries[0]["first_seen"], str)  # ISO time, as in `review show --json`
+    assert json.loads(run(capsys, "review", "export", "--json", "--status", "resolved")[1]) == []

@@ -175,17 +175,27 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @app_commands.command(name="resolve", description="Teach riderbot the answer to a queued question")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry's number, from /review list", topic="What the question is about",
-                           model="The model it is about", license="Or: the licence it is about (instead of a model)")
+                           model="The model it is about", license="Or: the licence it is about (instead of a model)",
+                           force="Decide again an entry that is already resolved or dismissed")
     @moderator_only()
     async def resolve(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1],
                       topic: app_commands.Transform[str, TopicTransformer],
                       model: app_commands.Transform[str, ModelTransformer] | None = None,
-                      license: app_commands.Transform[str, LicenseTransformer] | None = None) -> None:
+                      license: app_commands.Transform[str, LicenseTransformer] | None = None,
+                      force: bool = False) -> None:
         bot = self.bot
         if (model is None) == (license is None):
             await interaction.response.send_message("Give either a model or a licence (one of them).", ephemeral=True)
             return
         async with bot.busy(), bot.knowledge_lock:  # not while a reload swaps the matcher
+            current = await bot.storage.get_entry(entry_id)
+            if current is None:
+                await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
+                return
+            if current["status"] != "open" and not force:
+                await interaction.response.send_message(
+                    f"#{entry_id} is already {current['status']}; set `force: True` to decide it again.", ephemeral=True)
+                return
             entry = await bot.storage.resolve(entry_id, model, license, topic, interaction.user.id)
             if entry is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
