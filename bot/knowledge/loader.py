@@ -56,7 +56,11 @@ class KnowledgeError(Exception):
 
 
 def default_knowledge_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "knowledge"
+    """The bundled knowledge: the copy an installed wheel ships (the package ``bot.bundled_knowledge``),
+    else the repository's top-level ``knowledge/`` (a checkout or an editable install)."""
+    bot_dir = Path(__file__).resolve().parents[1]
+    shipped = bot_dir / "bundled_knowledge"
+    return shipped if (shipped / "topics.yaml").is_file() else bot_dir.parent / "knowledge"
 
 
 def source_body(text: str) -> str | None:
@@ -337,8 +341,8 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 overrides[tid] = replace(base, answer=" ".join(str(text).split()))
             raw = {**raw, "aliases": [*raw["aliases"], *(edit.get("aliases") or ())]}
             resolved = {tid: overrides.get(tid) or lic.riders.get(tid) for tid in TOPIC_IDS}
-            for tid, rider in resolved.items():
-                if rider is None:
+            for tid, resolved_rider in resolved.items():
+                if resolved_rider is None:
                     ld.problem(path, entry, f"riders.{tid}", f"no rider for this topic: add it to licence {lid!r} or as an override here")
             evidence = _quotes(raw.get("license_evidence"))
             check_quotes(path, entry, "license_evidence", evidence)
@@ -387,6 +391,7 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
     for m in models.values():
         if m.base is None:
             continue
+        cur: str | None
         seen, cur = {m.id}, m.base
         while cur is not None and cur in models and cur not in seen:
             seen.add(cur)
