@@ -441,6 +441,7 @@ async def test_kb_reload_picks_up_file_changes_and_keeps_the_old_knowledge_when_
     await (await fake.slash("review resolve", {"id": entry_id, "model": "qwen2.5", "topic": "redistribution"},
                             user="mod")).response()
     overlay = knowledge / "edits" / "olmo.yaml"
+    overlay.parent.mkdir(exist_ok=True)  # not there yet when no /kb edit ran before this test
     overlay.write_text(yaml.safe_dump({"models": {"olmo": {"aliases": ["the open allen model"]}}}))
     assert bot.engine.ask("is the open allen model ok commercially?").model is None
     text = await reply_text(await fake.slash("kb reload", {}, user="mod"))

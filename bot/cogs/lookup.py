@@ -13,7 +13,8 @@ transformers wrap both, like RoboDanny's converters.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -42,7 +43,7 @@ def _echo(text: str) -> str:
     return safe(clip(" ".join(text.split()), 100))
 
 
-def exact_id(text: str, ids: KnowledgeBase | dict) -> str | None:
+def exact_id(text: str, ids: Mapping[str, Any]) -> str | None:
     """The id of a picked autocomplete suggestion (``id:llama-2``), if it still exists."""
     text = text.strip()
     if text.startswith(ID_PREFIX) and text[len(ID_PREFIX):] in ids:

@@ -135,8 +135,8 @@ class Matcher:
                         if prefix and toks[: len(prefix)] == prefix and rest and any(c.isalpha() for c in rest[0]):
                             self._family_hints.setdefault(fam.id, []).append((rest, member))
         self._learned: dict[str, tuple[str | None, str | None, str]] = {}
-        for question, model_id, license_id, topic in kb.learned:
-            self.learn(question, model_id, license_id, topic)
+        for question, model_id, license_id, topic_id in kb.learned:
+            self.learn(question, model_id, license_id, topic_id)
 
     # -- names on their own (bot.matching.resolve) ---------------------------------------------------
     def alias_target(self, toks: tuple[str, ...]) -> tuple[str, str, str | None] | None:
@@ -204,8 +204,8 @@ class Matcher:
 
         learned = self._match_learned(" ".join(toks))
         if learned is not None:
-            model_id, license_id, topic = learned
-            return self._answer(question, model_id, license_id, topic, confidence=0.95, reason="learned")
+            model_id, license_id, learned_topic = learned
+            return self._answer(question, model_id, license_id, learned_topic, confidence=0.95, reason="learned")
 
         mentions = self._find_mentions(toks)
         used: set[int] = set()
@@ -242,7 +242,8 @@ class Matcher:
         elif len(models) == 1 and based_on is None and self._based_on_target(toks, mentions) == models[0]:
             based_on = _subject_before_based_on(question)
 
-        guess = "/".join(x for x in ((models or licenses or families or [None])[0], topic) if x) or None
+        subjects: list[str | None] = [*(models or licenses or families), None]
+        guess = "/".join(x for x in (subjects[0], topic) if x) or None
         confidence = topic_conf * (0.9 if fuzzy else 1.0)
 
         if topic is None and models and licenses and why_not == "no-topic":

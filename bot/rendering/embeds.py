@@ -154,12 +154,12 @@ def answer_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:
 
 def _escaped(answer: Answer) -> Answer:
     """The fields of an Answer that echo the user's own words, escaped."""
-    changes = {}
+    changes: dict[str, str] = {}
     if answer.unknown_model:
         changes["unknown_model"] = safe(answer.unknown_model)
     if answer.based_on:
         changes["based_on"] = safe(answer.based_on)
-    return dataclasses.replace(answer, **changes) if changes else answer
+    return dataclasses.replace(answer, **changes) if changes else answer  # type: ignore[arg-type]
 
 
 def answered_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:

@@ -1275,7 +1275,8 @@ class FakeDiscord:
         return ws
 
     async def _on_gateway_message(self, conn: _Conn, msg: dict) -> None:
-        op, d = msg.get("op"), msg.get("d")
+        op: Any = msg.get("op")
+        d: Any = msg.get("d")
         if op == OP_HEARTBEAT:
             conn.heartbeats += 1
             if not conn.silent:
@@ -1625,7 +1626,7 @@ class FakeDiscord:
             return c["id"]
         if otype == 11:
             att = value if isinstance(value, dict) else {"filename": str(value)}
-            payload = self._attachment_payload("0", att.get("filename", "file.bin"), att.get("size", 0), att)
+            payload = self._attachment_payload("0", str(att.get("filename", "file.bin")), int(att.get("size", 0)), att)
             resolved.setdefault("attachments", {})[payload["id"]] = payload
             return payload["id"]
         return value
@@ -1965,7 +1966,7 @@ class FakeDiscord:
         gcmds = cmds + r"/guilds/" + S % "guild_id"
         msg = r"/channels/" + S % "channel_id" + r"/messages/" + S % "message_id"
         hook = r"/webhooks/" + S % "app_id" + r"/(?P<token>[^/]+)"
-        table = [
+        table: list[tuple[str, str, Callable[..., Any], bool]] = [
             ("GET", r"/users/@me", self._r_me, True),
             ("GET", r"/users/" + S % "user_id", self._r_user, True),
             ("POST", r"/users/@me/channels", self._r_create_dm, True),
@@ -2010,7 +2011,10 @@ class FakeDiscord:
             ("PATCH", hook + r"/messages/(?P<message_id>@original|\d+)", self._r_hook_edit, False),
             ("DELETE", hook + r"/messages/(?P<message_id>@original|\d+)", self._r_hook_delete, False),
         ]
-        return [(m, re.compile("^" + p + "$"), h, a) for m, p, h, a in table]
+        routes: list[tuple[str, re.Pattern[str], Callable[..., Any], bool]] = [
+            (m, re.compile("^" + p + "$"), h, a) for m, p, h, a in table
+        ]
+        return routes
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         files: list[dict[str, Any]] = []
@@ -2020,11 +2024,13 @@ class FakeDiscord:
         if ctype.startswith("multipart/"):
             body = None
             reader = await request.multipart()
-            async for part in reader:  # type: ignore[union-attr]
+            async for part in reader:
+                if not isinstance(part, aiohttp.BodyPartReader):
+                    continue
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 else:
-                    raw = await part.read()  # type: ignore[union-attr]
+                    raw = await part.read()
                     files.append(
                         {
                             "field": part.name,
