@@ -15,6 +15,7 @@ from bot.cogs.answering import ASK_RATE, MAX_QUESTION
 from bot.cogs.ask import HOW_TO_ASK
 from bot.cogs.checks import NOT_MODERATOR
 from bot.cogs.views import VOTE_NOT_HELPFUL, VOTE_THANKS, VOTE_TWICE
+from bot.cogs.watch import NOT_YOURS as REMOVE_NOT_YOURS
 from bot.engine import Engine
 from bot.rendering.common import VERDICT_LABELS
 from fakediscord import FakeDiscord
@@ -45,6 +46,7 @@ async def world(shipped_kb, tmp_path_factory):
         fake.add_role("Helper")
         fake.add_user("helper", roles=["Helper"])
         fake.add_user("otherbot", bot=True)
+        fake.add_forum("licence-forum")
         async with running_bot(fake, Engine(shipped_kb), tmp_path_factory.mktemp("discord") / "riderbot.db") as bot:
             yield fake, bot
 
@@ -330,6 +332,49 @@ async def test_config_watch_is_for_moderators_only(fake, bot):
     assert fake.channel_id("bot-commands") not in bot.watched
     await (await fake.slash("config modrole", {}, user="mod")).response()  # clear it again
     assert (await bot.storage.guild_settings(fake.guild_id))["moderator_role_id"] is None
+
+
+async def test_an_unprompted_answer_can_be_removed_by_the_member_who_asked_and_no_one_else(fake, bot):
+    await (await fake.slash("config watch", {"channel": "bot-commands"}, user="mod")).response()
+    try:
+        ex = await fake.send_message("can i train my model on llama 2 outputs?", author="alice",
+                                     channel="bot-commands")
+        reply = await ex.reply()
+        remove = f"rb:remove:{fake.user_id('alice')}"
+        assert custom_ids(reply) == [*VOTES, remove]
+        other = await (await fake.click(remove, message=reply, user="bob")).response()
+        assert is_ephemeral(other) and other["data"]["content"] == REMOVE_NOT_YOURS
+        assert int(reply["id"]) not in fake.deleted_message_ids
+        mod = await (await fake.click(remove, message=reply, user="mod")).response()  # not even a moderator
+        assert mod["data"]["content"] == REMOVE_NOT_YOURS
+        await (await fake.click(remove, message=reply, user="alice")).response()
+        await fake.wait_for(lambda: int(reply["id"]) in fake.deleted_message_ids, description="the removal")
+        # answers to a mention or /ask carry no Remove button: the member asked for them
+        asked = await (await fake.send_message(mention(fake, "is mistral 7b free for commercial use"),
+                                               channel="general")).reply()
+        assert custom_ids(asked) == VOTES
+    finally:
+        await (await fake.slash("config unwatch", {"channel": "bot-commands"}, user="mod")).response()
+
+
+async def test_a_watched_forum_is_answered_in_its_posts(fake, bot):
+    cb = await (await fake.slash("config watch", {"channel": "licence-forum"}, user="mod")).response()
+    assert "in its posts" in cb["data"]["content"]
+    assert fake.channel_id("licence-forum") in bot.watched
+    try:
+        post = await fake.create_post("licence-forum", "Mistral for my startup?", "is mistral 7b free for commercial use",
+                                      author="alice")
+        reply = await post.reply()
+        assert reply["channel_id"] == str(post.channel_id) != str(fake.channel_id("licence-forum"))
+        assert embed_of(reply)["title"].startswith(verdict_title("yes"))
+        assert f"rb:remove:{fake.user_id('alice')}" in custom_ids(reply)
+        later = await fake.send_message("can i train my model on llama 2 outputs?", author="bob",
+                                        channel="Mistral for my startup?")
+        assert embed_of(await later.reply())["title"].startswith(verdict_title("no"))
+    finally:
+        await (await fake.slash("config unwatch", {"channel": "licence-forum"}, user="mod")).response()
+    quiet = await fake.create_post("licence-forum", "Another post", "is llama 3.1 ok commercially", author="bob")
+    await fake.assert_no_bot_message(within=0.2, channel=quiet.channel_id)
 
 
 async def test_watched_channel_answers_only_answered_outcomes_and_logs_the_rest(fake, bot):

@@ -14,7 +14,9 @@ from other members in Discord's UI. Responses are ephemeral.
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import gzip
 import io
 import logging
 import re
@@ -238,11 +240,41 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @app_commands.describe(status="Which entries (default: all)")
     @moderator_only()
     async def export(self, interaction: discord.Interaction[RiderBot], status: Status = "all") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a big queue takes a moment
         text = await self.bot.storage.export_csv(None if status == "all" else status)
-        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
-        file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"riderbot-review-{status}.csv")
-        await interaction.response.send_message(f"The review queue ({status}): {rows} row(s).", file=file,
-                                                ephemeral=True)
+        limit = int(interaction.filesize_limit * UPLOAD_MARGIN)
+        data, filename, note = await asyncio.to_thread(fit_export, text, limit, f"riderbot-review-{status}")
+        await interaction.followup.send(f"The review queue ({status}): {note}", file=discord.File(io.BytesIO(data),
+                                        filename=filename), ephemeral=True)
+
+
+UPLOAD_MARGIN = 0.95  # of Discord's per-message upload limit (the interaction says which: 10 MiB by default)
+
+
+def fit_export(text: str, limit: int, stem: str) -> tuple[bytes, str, str]:
+    """The CSV as one Discord upload of at most ``limit`` bytes: as is, else gzip-compressed, else the
+    first (most asked) rows that fit, compressed, with a sentence saying what was left out.
+    Returns (file bytes, file name, the sentence for the message)."""
+    raw = text.encode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    total = max(0, len(rows) - 1)
+    if len(raw) <= limit:
+        return raw, f"{stem}.csv", f"{total} row(s)."
+    packed = gzip.compress(raw, mtime=0)
+    if len(packed) <= limit:
+        return packed, f"{stem}.csv.gz", f"{total} row(s), gzip-compressed ({len(raw) / 2**20:.1f} MiB as CSV)."
+    header, body = rows[:1], rows[1:]
+    keep = max(1, int(len(body) * limit / len(packed) * 0.9))
+    while True:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(header + body[:keep])
+        packed = gzip.compress(out.getvalue().encode("utf-8"), mtime=0)
+        if len(packed) <= limit or keep <= 1:
+            break
+        keep = max(1, int(keep * limit / len(packed) * 0.95))
+    return packed, f"{stem}-first-{keep}.csv.gz", (
+        f"the first {keep:,} of {total:,} rows (most asked first), gzip-compressed: the whole queue is too large "
+        "for one Discord upload. `riderbot review export` on the bot's server writes all of it.")
 
 
 async def setup(bot: RiderBot) -> None:

@@ -461,8 +461,10 @@ class FakeDiscord:
         heartbeat_interval_ms: int = 41250,
         strict_commands: bool = False,
         shard_count: int = 1,
+        upload_limit: int = 10 * 1024 * 1024,
     ) -> None:
         self.shard_count = shard_count
+        self.upload_limit = upload_limit  # bytes of files per message; more gets 413 (40005), as on Discord
         self.enforce_intents = enforce_intents
         self.echo_bot_messages = echo_bot_messages
         self.interaction_deadline = interaction_deadline
@@ -1695,7 +1697,7 @@ class FakeDiscord:
             "app_permissions": str(self.member_permissions(self.bot_user) if in_guild else BOT_PERMISSIONS),
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "attachment_size_limit": 26214400,
+            "attachment_size_limit": self.upload_limit,
             "channel": _clone(ch),
             "channel_id": ch["id"],
         }
@@ -2054,6 +2056,10 @@ class FakeDiscord:
         body, files = await self._read_body(request)
         rec = RecordedRequest(request.method, rel, dict(request.query), body, files, dict(request.headers))
         self.requests.append(rec)
+        if sum(f["size"] for f in files) > self.upload_limit:
+            rec.status = 413
+            await self._changed()
+            return self._error(413, 40005, "Request entity too large")
         try:
             fault = self._take_fault(rec.method, rel)
             if fault is not None:
