@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint install eval bench clean readme-tables lock typecheck format
+.PHONY: run test test-postgres postgres-check lint install eval bench clean readme-tables lock typecheck
 PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	--no-emit-options
 
@@ -46,6 +46,16 @@ test: lint typecheck
 	$(BIN)/riderbot kb validate
 	$(BIN)/python -m pytest
 	$(BIN)/riderbot bench --quick
+
+# The storage tests also run against PostgreSQL when RIDERBOT_TEST_POSTGRES names a server
+# (.ci/run sets it; each test creates and drops its own riderbot_test_<random> database).
+POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+test-postgres: $(STAMP)
+	RIDERBOT_TEST_POSTGRES=$${RIDERBOT_TEST_POSTGRES:-$(POSTGRES_URL)} $(MAKE) postgres-check test
+
+postgres-check: $(STAMP)
+	$(BIN)/python -m tests.pg
 
 eval: $(STAMP)
 	$(BIN)/riderbot eval

@@ -11,7 +11,9 @@ never shipped) it measures:
 - the same for a plain baseline: rapidfuzz `process.extractOne(question, choices, scorer=WRatio)`
   over every phrasing and alias string of that knowledge base, and our speed as a ratio to it;
 - end to end (when the test fake Discord is importable, i.e. from a source checkout): a burst of
-  mentions through the real discord.py client and the fake Discord in this process.
+  mentions through the real discord.py client and the fake Discord in this process;
+- storage (bot/bench_storage.py): logging an unanswered question with 1k, 10k and 100k open queue
+  entries, on SQLite and, with RIDERBOT_BENCH_POSTGRES (or RIDERBOT_TEST_POSTGRES), PostgreSQL.
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ def write_synthetic(source: Path, dest: Path, factor: int, seed: int = 7) -> lis
                     f"acme{k}/{word.title()}-{version}-base", f"{word} v{version}",
                 ]
                 models.append({"id": f"{m['id']}-s{k}", "name": f"{word.title()} {version}", "version": version,
-                               "license": lic_ids[m["license"]], "aliases": aliases})
+                               "license": lic_ids[m["license"]], "aliases": aliases,
+                               "license_evidence": m["license_evidence"]})
                 topic = rng.choice(TOPIC_IDS)
                 phrase = rng.choice(topics[topic]["phrasings"])
                 questions.append(rng.choice(["can i {p} with {a}?", "{a} {p}", "is {a} ok, {p}", "hey does {a} allow {p}"])
@@ -199,7 +202,7 @@ def bench_size(factor: int, base_questions: list[str], passes: int, baseline_lim
     )
 
 
-def run_bench(quick: bool = False, e2e: bool = True) -> dict[str, Any]:
+def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> dict[str, Any]:
     base_questions = eval_questions(default_knowledge_dir())
     if quick:
         base_questions = base_questions[::4]
@@ -212,6 +215,10 @@ def run_bench(quick: bool = False, e2e: bool = True) -> dict[str, Any]:
     report: dict[str, Any] = {"quick": quick, "sizes": [r.__dict__ for r in results]}
     if e2e:
         report["e2e"] = run_e2e(100 if quick else 500)
+    if storage:
+        from bot.bench_storage import run_storage_bench
+
+        report["storage"] = run_storage_bench(quick)
     report["checks"] = check_targets(report, slack=QUICK_SLACK if quick else 1.0)
     return report
 
@@ -249,6 +256,10 @@ def check_targets(report: dict[str, Any], slack: float = 1.0) -> list[dict[str, 
     e2e = report.get("e2e") or {}
     if "answers_per_s" in e2e:
         add("end-to-end answers/s", e2e["answers_per_s"], TARGETS["e2e_answers_per_s"], True)
+    if report.get("storage"):
+        from bot.bench_storage import storage_checks
+
+        checks.extend(storage_checks(report["storage"], slack))
     return checks
 
 
@@ -269,6 +280,11 @@ def format_report(report: dict[str, Any]) -> str:
                      f"{e2e['answers_per_s']:.0f} answers/s, round trip p50 {e2e['p50_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms")
     elif e2e:
         lines.append(f"\nend to end: skipped ({e2e.get('skipped')})")
+    if report.get("storage"):
+        from bot.bench_storage import format_storage
+
+        lines.append("")
+        lines.extend(format_storage(report["storage"]))
     lines.append("")
     for c in report["checks"]:
         lines.append(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['value']} (target {c['target']}, limit {c['limit']})")

@@ -22,9 +22,31 @@ from typing import Any, TypeVar
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings, SettingsError
 
-EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
+MAX_ID = 2**63 - 1  # database ids and Discord snowflakes are signed 64-bit
+MAX_QUESTION_CHARS = 1000  # Discord's limit; the same everywhere (bot.storage refuses longer ones too)
+
+
+def bounded_int(low: int, high: int, what: str):
+    """An argparse type: a whole number in [low, high], else a clear usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low:,} and {high:,}, not {text}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+ENTRY_ID = bounded_int(1, MAX_ID, "the entry id")
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
-MAX_DAYS = 3650
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
+MAX_DAYS = 36_500
 T = TypeVar("T")
 
 NO_TOKEN = """No DISCORD_TOKEN set, so riderbot starts its local console instead of connecting to Discord.
@@ -38,17 +60,6 @@ def version() -> str:
         return metadata.version("riderbot")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "unknown"
-
-
-def days(text: str) -> int:
-    """argparse type for --days: a whole number from 1 to MAX_DAYS."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number of days, got {text!r}") from None
-    if not 1 <= value <= MAX_DAYS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_DAYS}, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="a few seconds; fails only on a 10x regression")
 
     stats = sub.add_parser("stats", help="questions per day, outcome shares, top models and topics, feedback")
-    stats.add_argument("--days", type=days, default=30, help=f"how many days back, 1 to {MAX_DAYS} (default 30)")
+    stats.add_argument("--days", type=bounded_int(1, MAX_DAYS, "--days"), default=30,
+                       help=f"how many days back, 1 to {MAX_DAYS:,} (default 30)")
     stats.add_argument("--json", action="store_true")
 
     sub.add_parser("health", help="exit 0 when knowledge is valid, the database writable and the gateway heartbeat recent")
@@ -100,33 +112,57 @@ def build_parser() -> argparse.ArgumentParser:
     listing = review_sub.add_parser("list", help="list queue entries")
     listing.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="open")
     listing.add_argument("--sort", choices=["count", "newest"], default="count", help="most asked first, or newest")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=bounded_int(1, 100_000, "--limit"), default=50)
     listing.add_argument("--json", action="store_true")
+    _scope_options(listing)
     show = review_sub.add_parser("show", help="everything known about one entry")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=ENTRY_ID)
     show.add_argument("--json", action="store_true")
     resolve = review_sub.add_parser("resolve", help="link an entry to an answer; its wording is learned")
-    resolve.add_argument("id", type=int)
+    resolve.add_argument("id", type=ENTRY_ID)
     resolve.add_argument("--model", help="the model: an id or any name riderbot knows (or give --license)")
     resolve.add_argument("--license", help="the licence: an id or a name")
     resolve.add_argument("--topic", required=True)
     resolve.add_argument("--force", action="store_true", help="re-decide an entry already resolved or dismissed")
     dismiss = review_sub.add_parser("dismiss", help="drop an entry (off-topic, spam, duplicate...)")
-    dismiss.add_argument("id", type=int)
+    dismiss.add_argument("id", type=ENTRY_ID)
     dismiss.add_argument("--reason", required=True)
     dismiss.add_argument("--force", action="store_true", help="re-decide an entry already resolved or dismissed")
     export_q = review_sub.add_parser("export", help="the queue as CSV on stdout (or JSON with --json)")
     export_q.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="all")
     export_q.add_argument("--json", action="store_true", help="a JSON array of entries instead of CSV")
+    _scope_options(export_q)
     kb_sub.add_parser("schema", help="print a JSON Schema of the knowledge files")
     export = kb_sub.add_parser("export", help="print the resolved knowledge")
     export.add_argument("--json", action="store_true", required=True, help="JSON output (the only format)")
     return parser
 
 
+def _scope_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--guild", type=bounded_int(1, MAX_ID, "--guild"), metavar="ID", help="only this server's entries")
+    group.add_argument("--dms", action="store_true", help="only entries from DMs and the command line")
+    group.add_argument("--maintainers", action="store_true", help="the maintainers' queue: DMs + forwarded entries")
+
+
+def _scope_of(args) -> object:
+    if getattr(args, "guild", None):
+        return args.guild
+    if getattr(args, "dms", False):
+        return "dms"
+    if getattr(args, "maintainers", False):
+        return "maintainers"
+    return "all"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from bot.storage import StorageError
+
     try:
         return _main(argv)
+    except StorageError as exc:  # one sentence, no traceback: the database cannot be used
+        print(f"riderbot: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
     except BrokenPipeError:
         # the reader went away (`riderbot ask ... | head`): stop quietly, as a SIGPIPE'd tool would
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -214,10 +250,14 @@ def _main(argv: list[str] | None = None) -> int:
 
 async def _open_storage(engine, settings: Settings):
     """Open the database named by RIDERBOT_DB and teach the matcher what moderators resolved."""
-    from bot.storage import Storage
+    from bot.storage import open_storage
 
-    storage = await Storage.open(settings.db_path)
-    engine.teach(await storage.learned())
+    storage = await open_storage(settings)
+    try:
+        engine.teach(await storage.learned(all_guilds=True))
+    except BaseException:
+        await storage.close()
+        raise
     return storage
 
 
@@ -257,11 +297,17 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
         if not question.strip():
             print("riderbot: the question is empty", file=sys.stderr)
             return EXIT_USAGE
+        if len(question) > MAX_QUESTION_CHARS:
+            print(f"riderbot: {_too_long(question)}", file=sys.stderr)
+            return EXIT_USAGE
     storage = await _open_storage(engine, settings)
     try:
         for q in questions:
             if not q.strip():
                 print(json.dumps({"status": "unanswered", "error": "empty question"}) if as_json else "")
+                continue
+            if len(q) > MAX_QUESTION_CHARS:  # refused, and not stored
+                print(json.dumps({"status": "unanswered", "error": _too_long(q)}) if as_json else _too_long(q), flush=True)
                 continue
             start = time.perf_counter()
             answer = engine.ask(q)
@@ -277,10 +323,14 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
     return EXIT_OK
 
 
+def _too_long(question: str) -> str:
+    return f"the question is {len(question):,} characters long; please keep it to {MAX_QUESTION_CHARS:,} or fewer"
+
+
 async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
     from bot.knowledge.edits import EditRefused, add_alias
     from bot.matching import Matcher
-    from bot.storage import Storage
+    from bot.storage import open_storage
 
     model_id = _model_arg(Matcher(kb), args.model)
     if model_id is None:
@@ -292,7 +342,7 @@ async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
     except EditRefused as exc:
         print(f"riderbot: alias refused, nothing changed: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    storage = await Storage.open(settings.db_path)
+    storage = await open_storage(settings)
     try:
         await storage.audit(None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias)
     finally:
@@ -302,9 +352,9 @@ async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
 
 
 async def _review(engine, settings: Settings, args) -> int:
-    from bot.storage import Storage
+    from bot.storage import open_storage
 
-    storage = await Storage.open(settings.db_path)
+    storage = await open_storage(settings)
     try:
         return await _review_action(engine, storage, args)
     finally:
@@ -312,27 +362,33 @@ async def _review(engine, settings: Settings, args) -> int:
 
 
 async def _review_action(engine, storage, args) -> int:
+    # the operator sees every server's entries (list and export can narrow it with --guild/--dms)
     action = args.review_command
     if action == "list":
         status = None if args.status == "all" else args.status
-        rows = await storage.list_queue(status, sort=args.sort, limit=args.limit)
+        rows = await storage.list_queue(status, sort=args.sort, limit=args.limit, scope=_scope_of(args))
         if args.json:
             print(json.dumps([_entry_json(r) for r in rows], indent=2, ensure_ascii=False))
         elif not rows:
             print(f"no {args.status} entries")
         else:
             for r in rows:
-                print(f"#{r['id']:<5} x{r['count']:<4} [{r['status']}] {r['question'][:70]!r}  guess: {r['best_guess'] or '-'}")
+                where = f"guild {r['guild_id']}" if r["guild_id"] is not None else "DM/CLI"
+                fwd = " fwd" if r.get("forwarded_at") else ""
+                print(f"#{r['id']:<5} x{r['count']:<4} [{r['status']}{fwd}] {where:<26} {r['question'][:70]!r}  "
+                      f"guess: {r['best_guess'] or '-'}")
         return EXIT_OK
     if action == "export":
         status = None if args.status == "all" else args.status
+        scope = _scope_of(args)
         if args.json:
-            rows = await storage.list_queue(status, sort="count", limit=max(1, await storage.count_queue(status)))
+            total = await storage.count_queue(status, scope=scope)
+            rows = await storage.list_queue(status, sort="count", limit=max(1, total), scope=scope)
             print(json.dumps([_entry_json(r) for r in rows], indent=2, ensure_ascii=False))
         else:
-            sys.stdout.write(await storage.export_csv(status))
+            sys.stdout.write(await storage.export_csv(status, scope=scope))
         return EXIT_OK
-    entry = await storage.get_entry(args.id)
+    entry = await storage.get_entry(args.id, scope="all")
     if entry is None:
         print(f"riderbot: no queue entry #{args.id}", file=sys.stderr)
         return EXIT_USAGE
@@ -348,7 +404,7 @@ async def _review_action(engine, storage, args) -> int:
         print(f"riderbot: #{args.id} is already {entry['status']}; add --force to decide it again", file=sys.stderr)
         return EXIT_USAGE
     if action == "dismiss":
-        await storage.dismiss(args.id, args.reason, None)
+        await storage.dismiss(args.id, args.reason, None, scope="all")
         print(f"dismissed #{args.id} ({args.reason})")
         return EXIT_OK
     # resolve: names mean what the matcher's resolver says, as in Discord
@@ -368,7 +424,7 @@ async def _review_action(engine, storage, args) -> int:
         license_id = _license_arg(engine.matcher, args.license)
         if license_id is None:
             return EXIT_USAGE
-    await storage.resolve(args.id, model, license_id, args.topic, None)
+    await storage.resolve(args.id, model, license_id, args.topic, None, scope="all")
     engine.matcher.learn(entry["question"], model, license_id, args.topic)
     print(f"resolved #{args.id}: {entry['question']!r} -> {model or license_id}/{args.topic}")
     return EXIT_OK
@@ -409,11 +465,11 @@ def _license_arg(matcher, text: str) -> str | None:
 
 async def _stats(settings: Settings, args) -> int:
     from bot.rendering.stats import format_stats
-    from bot.storage import Storage
+    from bot.storage import open_storage
 
-    storage = await Storage.open(settings.db_path)
+    storage = await open_storage(settings)
     try:
-        data = await storage.stats(days=args.days)
+        data = await storage.stats(days=args.days, scope="all")
     finally:
         await storage.close()
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else format_stats(data))
@@ -421,13 +477,13 @@ async def _stats(settings: Settings, args) -> int:
 
 
 def _entry_json(row: dict) -> dict:
-    from bot.storage import _iso
+    from bot.storage import iso
 
     out = dict(row)
     out.pop("normalized", None)
-    for key in ("first_seen", "last_seen", "decided_at"):
+    for key in ("first_seen", "last_seen", "decided_at", "forwarded_at"):
         if key in out:
-            out[key] = _iso(out[key])
+            out[key] = iso(out[key])
     return out
 
 

@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -38,7 +37,7 @@ from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
 from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.settings import Settings, SettingsError
-from bot.storage import Storage
+from bot.storage import Storage, StorageError, open_storage
 
 log = logging.getLogger("riderbot")
 
@@ -51,6 +50,7 @@ INVITE_PERMISSIONS = discord.Permissions(
 )
 
 EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EXIT_STORAGE = EXIT_UNAVAILABLE  # the database cannot be opened
 ACK_POLL_SECONDS = 0.5  # how often the bot looks for a new gateway heartbeat ACK (for the health file)
 # Loggers that write whole gateway events, request bodies or SQL parameters (question text, author ids)
 # at DEBUG: kept at INFO unless RIDERBOT_DISCORD_DEBUG is on
@@ -141,7 +141,9 @@ class RiderBot(commands.Bot):
         moderators resolved. Every replace or reload builds a fresh Matcher that knows none of
         them, so this is the one place knowledge goes live. Nothing is awaited between the swap
         and the teaching: no question is ever answered by a half-taught matcher."""
-        learned = await self.storage.learned()
+        # every server's phrasings, for the one matcher all servers share (per-server matchers:
+        # Storage.learned(guild_id) returns the global ones plus that server's)
+        learned = await self.storage.learned(all_guilds=True)
         if kb is not None:
             self.engine.replace(kb)
         self.engine.teach(learned)
@@ -186,7 +188,8 @@ class RiderBot(commands.Bot):
         if self.settings.health_file is None:
             return
         try:
-            write_heartbeat(self.settings.health_file, round(ws.latency, 4), at=self.last_ack_at)
+            write_heartbeat(self.settings.health_file, round(ws.latency, 4), storage_problem=self.storage.health_problem,
+                            at=self.last_ack_at)
         except OSError as exc:
             log.warning("could not write the health file %s: %s", self.settings.health_file, exc)
 
@@ -233,37 +236,33 @@ def setup_logging(settings: Settings) -> None:
                 logger.setLevel(logging.INFO)
 
 
-@contextlib.asynccontextmanager
-async def opened_storage(path: Path) -> AsyncIterator[Storage]:
-    try:
-        storage = await Storage.open(path)
-    except (OSError, sqlite3.Error) as exc:
-        raise StartupError(f"cannot open the database {path}: {exc}") from None
-    try:
-        yield storage
-    finally:
-        await storage.close()
-
-
 async def serve(engine: Engine, settings: Settings, token: str) -> None:
     """Open the storage, run the bot until it is closed (SIGTERM / SIGINT: finish what's in flight),
-    close the storage after it."""
-    async with opened_storage(settings.db_path) as storage, RiderBot(engine, storage, settings) as bot:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
-        try:
-            await bot.login(token)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise StartupError(f"cannot reach Discord ({discord.http.Route.BASE}): {exc or type(exc).__name__}; "
-                               "check the network (or a proxy/firewall) and try again") from None
-        try:
-            await bot.connect()
-        finally:
-            # connect() returns as soon as the gateway is closed, while a close() begun by the signal
-            # handler may still be letting answers finish: wait for it before the storage is closed
-            await bot.close()
+    close the storage after it. The storage is opened first, before logging is set up and before
+    connecting: a database that cannot be used is one sentence (StorageError), at once."""
+    storage = await open_storage(settings)
+    try:
+        setup_logging(settings)
+        log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
+                 engine.kb.knowledge_date)
+        async with RiderBot(engine, storage, settings) as bot:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+            try:
+                await bot.login(token)
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise StartupError(f"cannot reach Discord ({discord.http.Route.BASE}): {exc or type(exc).__name__}; "
+                                   "check the network (or a proxy/firewall) and try again") from None
+            try:
+                await bot.connect()
+            finally:
+                # connect() returns as soon as the gateway is closed, while a close() begun by the signal
+                # handler may still be letting answers finish: wait for it before the storage is closed
+                await bot.close()
+    finally:
+        await storage.close()
 
 
 def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
@@ -275,7 +274,6 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
     except SettingsError as exc:
         print(f"riderbot: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    setup_logging(settings)
 
     folder = Path(knowledge_dir) if knowledge_dir else settings.knowledge_dir
     try:
@@ -285,8 +283,6 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_KNOWLEDGE
-    log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
-             engine.kb.knowledge_date)
 
     try:
         asyncio.run(serve(engine, settings, token))
@@ -304,6 +300,9 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
               "turn it on under Bot → Privileged Gateway Intents, or set RIDERBOT_MESSAGE_CONTENT=false.",
               file=sys.stderr)
         return EXIT_USAGE
+    except StorageError as exc:
+        print(f"riderbot: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
     except KeyboardInterrupt:
         pass
     return EXIT_OK

@@ -48,6 +48,20 @@ class Settings:
     health_file: Path | None = None
     health_max_age: float = 150.0  # seconds without a gateway heartbeat ACK before `riderbot health` fails
     discord_debug: bool = False  # let discord.py log whole gateway events and request bodies at DEBUG
+    database: str | None = None  # RIDERBOT_DB as given (a path, or a postgresql:// URL); None: db_path
+    db_timeout: float = 5.0  # seconds to wait for a database another process holds locked
+    db_sync: str = "normal"  # SQLite: normal (a commit survives the process dying) | full (and a power cut)
+    queue_expire_days: int = 180  # open review-queue entries not asked for this long are deleted (0: never)
+    queue_max_open: int = 50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
+
+    @property
+    def database_target(self) -> str:
+        """What open_storage opens: the PostgreSQL URL, or the SQLite file path."""
+        return self.database or str(self.db_path)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_target.startswith(("postgresql://", "postgres://"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -76,7 +90,37 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
+        database = (env.get("RIDERBOT_DB") or "").strip() or "riderbot.db"
+        postgres = database.startswith(("postgresql://", "postgres://"))
+        # a PostgreSQL URL is not a path: the health file then defaults to the working directory
+        db = Path("riderbot.db") if postgres else Path(database)
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+            if not 0 <= value <= 3600:
+                raise SettingsError(f"{name} must be between 0 and 3600 seconds, got {raw!r}")
+            return value
+
+        def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+            raw = (env.get(name) or default).strip().lower()
+            if raw not in allowed:
+                raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {env.get(name)!r}")
+            return raw
+
+        def count(name: str, default: int) -> int:
+            value = integer(name, default)
+            if value is None or value < 0:
+                raise SettingsError(f"{name} must be 0 or a positive whole number, got {env.get(name)!r}")
+            return value
+
         def seconds(name: str, default: float) -> float:
+            """A positive, finite number of seconds."""
             raw = env.get(name, "").strip()
             if not raw:
                 return default
@@ -88,7 +132,6 @@ class Settings:
                 raise SettingsError(f"{name} must be a positive number of seconds, got {raw!r}")
             return value
 
-        db = Path(env.get("RIDERBOT_DB") or "riderbot.db")
         token = (env.get("DISCORD_TOKEN") or "").strip() or None
         return cls(
             discord_token=token,
@@ -100,6 +143,11 @@ class Settings:
             log_questions=flag("RIDERBOT_LOG_QUESTIONS", False),
             retention_days=integer("RIDERBOT_RETENTION_DAYS", 90) or 0,
             health_file=Path(env["RIDERBOT_HEALTH_FILE"]) if env.get("RIDERBOT_HEALTH_FILE") else db.with_suffix(".health"),
+            database=database if postgres else None,
+            db_timeout=number("RIDERBOT_DB_TIMEOUT", 5.0),
+            db_sync=choice("RIDERBOT_DB_SYNC", ("normal", "full"), "normal"),
+            queue_expire_days=count("RIDERBOT_QUEUE_EXPIRE_DAYS", 180),
+            queue_max_open=count("RIDERBOT_QUEUE_MAX_OPEN", 50_000),
             health_max_age=seconds("RIDERBOT_HEALTH_MAX_AGE", 150.0),
             discord_debug=flag("RIDERBOT_DISCORD_DEBUG", False),
         )

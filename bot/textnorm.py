@@ -1,28 +1,56 @@
-"""Text normalisation shared by knowledge validation (alias collisions) and matching.
+"""Text normalisation shared by knowledge validation (alias collisions), storage (grouping) and matching.
 
-Pure functions. The same normalisation is applied to aliases and to questions, so that
-"Llama-2", "llama2", "LLAMA 2" and "meta-llama/Llama-2-7b-hf" all become comparable
-token sequences.
+Pure functions. The same normalisation is applied to aliases and to questions, so that "Llama-2",
+"llama2", "LLAMA 2" and "meta-llama/Llama-2-7b-hf" all become comparable token sequences; accented
+Latin letters are folded ("Médium" = "medium", "được" = "duoc"); a run of Chinese, Japanese or Korean
+characters stays one token here (the matcher's Tokenizer splits it into the words it knows).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "＇": "'"})
 _LETTER_DIGIT = re.compile(r"([a-z])(?=\d)")
-_TOKEN = re.compile(r"\d+(?:\.\d+)*[a-z0-9]*|[a-z]+")
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{CJK}]+")
+_TOKEN = re.compile(rf"\d+(?:\.\d+)*[a-z0-9]*|[a-z]+|[{CJK}]+")
 _BRITISH = {"licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing"}
+# letters NFKD does not decompose
+_SPECIAL = {"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae", "Æ": "AE",
+            "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "ð": "d"}
+
+
+def _fold_char(ch: str) -> str:
+    if ch in _SPECIAL:
+        return _SPECIAL[ch]
+    code = ord(ch)
+    if 0x00C0 <= code <= 0x024F or 0x1E00 <= code <= 0x1EFF:  # Latin-1, Latin Extended, Vietnamese
+        return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return ch
+
+
+def fold(text: str) -> str:
+    """NFKC, straight quotes and dashes, accents removed from Latin letters (never from kana or Hangul)."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    if text.isascii():
+        return text
+    return "".join(_fold_char(ch) if ord(ch) >= 0x80 else ch for ch in text)
+
+
+def is_cjk(token: str) -> bool:
+    return bool(token) and _CJK_RUN.fullmatch(token) is not None
 
 
 @lru_cache(maxsize=65536)
 def tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens; a letter run followed by digits is split ("llama2" -> llama, 2),
     dotted version numbers stay whole ("3.1"), digits followed by letters stay whole ("70b"),
-    and "++" is kept as a word so "OpenRAIL++-M" is not "OpenRAIL-M"."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower().replace("++", " plusplus ")
+    "++" is kept as a word so "OpenRAIL++-M" is not "OpenRAIL-M", and a CJK run is one token."""
+    text = fold(text).lower().replace("++", " plusplus ")
     text = _LETTER_DIGIT.sub(r"\1 ", text)
     return tuple(_BRITISH.get(t, t) for t in _TOKEN.findall(text))
 
@@ -34,3 +62,44 @@ def normalize(text: str) -> str:
 
 def collapse_ws(text: str) -> str:
     return " ".join(text.split())
+
+
+def clean_text(text: str) -> str:
+    """Text that can be stored and printed anywhere: lone surrogates and other code points that cannot
+    be encoded as UTF-8 are replaced, NULs removed."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+class Tokenizer:
+    """Tokens for matching: like `tokens`, but a CJK run is split into the words of a vocabulary
+    (longest first; characters no word covers become one-character tokens), so "llama 3可以商用吗"
+    gives llama, 3, 可以商用, 吗 when "可以商用" is a known phrase. The vocabulary is the knowledge's
+    own CJK phrasings; no external dictionary is needed to find them."""
+
+    def __init__(self, cjk_words: Iterable[str] = ()):
+        words = {w for w in (normalize(x) for x in cjk_words) if w and all(is_cjk(p) for p in w.split())}
+        # a phrase written with a space ("월간 활성 사용자") is matched as its parts
+        self._vocab = {part for w in words for part in w.split()}
+        self._longest = max((len(w) for w in self._vocab), default=1)
+        self.tokens = lru_cache(maxsize=65536)(self._tokens)
+
+    def _tokens(self, text: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for tok in tokens(text):
+            if is_cjk(tok):
+                out.extend(self.segment(tok))
+            else:
+                out.append(tok)
+        return tuple(out)
+
+    def segment(self, run: str) -> list[str]:
+        out: list[str] = []
+        i, n = 0, len(run)
+        while i < n:
+            for size in range(min(self._longest, n - i), 0, -1):
+                piece = run[i : i + size]
+                if size == 1 or piece in self._vocab:
+                    out.append(piece)
+                    i += size
+                    break
+        return out

@@ -41,8 +41,7 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 2.0) -
 
 def make_bot(fake: FakeDiscord, engine: Engine, storage: Storage, *, message_content: bool = True,
              dev_guild: int | None = None, health_file: Path | None = None, **options: Any) -> RiderBot:
-    settings = Settings(db_path=storage.path, message_content=message_content, dev_guild=dev_guild,
-                        health_file=health_file)
+    settings = Settings(message_content=message_content, dev_guild=dev_guild, health_file=health_file)
     options.setdefault("guild_ready_timeout", 0.05)
     return RiderBot(engine, storage, settings, http_trace=fake.loopback_guard(), **options)
 

@@ -50,14 +50,19 @@ def license_data() -> dict:
     }
 
 
+EVIDENCE = [{"source": "toy-license", "text": "TOY LICENSE 1.0"}]
+
+
 def family_data() -> dict:
     return {
         "family": "toy",
         "name": "Toy",
         "aliases": ["toy"],
         "models": [
-            {"id": "toy-1", "name": "Toy 1", "version": "1", "license": "toy", "aliases": ["toy 1", "toymodel1"]},
+            {"id": "toy-1", "name": "Toy 1", "version": "1", "license": "toy", "aliases": ["toy 1", "toymodel1"],
+             "license_evidence": EVIDENCE},
             {"id": "toy-2", "name": "Toy 2", "version": "2", "license": "toy", "aliases": ["toy 2", "org/Toy-2-7B-chat"],
+             "license_evidence": EVIDENCE,
              "riders": {"outputs-training": rider("yes")}},
         ],
     }

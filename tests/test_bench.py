@@ -30,3 +30,41 @@ def test_checks_pass_at_target_and_fail_on_regression():
     # --quick only fails on a gross (10x) regression
     assert all(c["ok"] for c in check_targets(_report(TARGETS["qps_1x"] / 5, 20.0), slack=10.0))
     assert not all(c["ok"] for c in check_targets(_report(TARGETS["qps_1x"] / 20, 1.0), slack=10.0))
+
+
+def test_storage_checks_hold_p99_flatness_and_grouping():
+    from bot.bench_storage import storage_checks
+
+    def report(p99_small, p99_big, grouped=1.0):
+        return {"rows": [{"backend": "sqlite", "open_entries": 1000, "p99_ms": p99_small, "grouped": 1.0},
+                         {"backend": "sqlite", "open_entries": 100_000, "p99_ms": p99_big, "grouped": grouped}]}
+
+    assert all(c["ok"] for c in storage_checks(report(1.0, 1.4), 1.0))
+    failed = [c["check"] for c in storage_checks(report(1.0, 1.9), 1.0) if not c["ok"]]
+    assert failed == ["log question p99 100,000 vs 1,000 open (sqlite)"]  # not flat
+    assert not all(c["ok"] for c in storage_checks(report(1.0, 2.5), 1.0))  # over 2 ms
+    assert not all(c["ok"] for c in storage_checks(report(1.0, 1.0, grouped=0.5), 1.0))
+    # --quick fails only on a 10x regression
+    assert all(c["ok"] for c in storage_checks(report(1.0, 10.0, grouped=0.2), 10.0))
+    assert not all(c["ok"] for c in storage_checks(report(2.0, 30.0), 10.0))
+
+
+def test_storage_bench_questions_are_distinct_and_typos_group(tmp_path):
+    import asyncio
+
+    from bot.bench_storage import fill, measure, questions
+    from bot.storage import open_storage
+
+    texts = questions(400, seed=2)
+    assert len(set(texts)) == 400
+
+    async def run():
+        store = await open_storage(tmp_path / "b.db")
+        try:
+            await fill(store, texts[:300])
+            return await measure(store, texts[:300], texts[300:], 100)
+        finally:
+            await store.close()
+
+    row = asyncio.run(run())
+    assert row["grouped"] >= 0.9 and row["p99_ms"] < 50

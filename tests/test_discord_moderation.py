@@ -104,7 +104,7 @@ async def each_test(world):
 
 
 async def queued(bot, question: str) -> dict | None:
-    return next((e for e in await bot.storage.list_queue(status=None, limit=10_000) if e["question"] == question), None)
+    return next((e for e in await bot.storage.list_queue(status=None, limit=10_000, scope="all") if e["question"] == question), None)
 
 
 async def seed(fake, bot, question: str, user: str = "alice", guild: bool = True) -> int:
@@ -116,7 +116,7 @@ async def seed(fake, bot, question: str, user: str = "alice", guild: bool = True
 
 
 async def no_backlog(bot) -> bool:
-    return not await bot.storage.unannounced()
+    return not await bot.storage.unannounced(scope="all")
 
 
 def snapshot(folder: Path) -> dict[Path, bytes]:
@@ -176,7 +176,7 @@ async def test_the_moderation_commands_are_synced_with_a_moderator_hint(fake):
 async def test_a_non_moderator_is_refused_every_moderator_command(fake, bot, knowledge):
     entry_id = await seed(fake, bot, "is the refusal model 1 ok for commercial use")
     before_files = snapshot(knowledge)
-    before_kb, before_history = bot.engine.kb, await bot.storage.history(limit=1000)
+    before_kb, before_history = bot.engine.kb, await bot.storage.history(limit=1000, scope="all")
     modals, log_channel = len(fake.modals), (await bot.storage.guild_settings(fake.guild_id))["log_channel_id"]
     for name, options in MODERATOR_COMMANDS:
         options = {k: (entry_id if k == "id" else v) for k, v in options.items()}
@@ -184,9 +184,9 @@ async def test_a_non_moderator_is_refused_every_moderator_command(fake, bot, kno
         assert cb["type"] == 4 and is_ephemeral(cb), name
         assert cb["data"]["content"] == NOT_MODERATOR, name
     assert len(fake.modals) == modals  # /kb edit opened nothing
-    assert (await bot.storage.get_entry(entry_id))["status"] == "open"
+    assert (await bot.storage.get_entry(entry_id, scope="all"))["status"] == "open"
     assert snapshot(knowledge) == before_files and bot.engine.kb is before_kb
-    assert await bot.storage.history(limit=1000) == before_history
+    assert await bot.storage.history(limit=1000, scope="all") == before_history
     assert (await bot.storage.guild_settings(fake.guild_id))["log_channel_id"] == log_channel
 
 
@@ -196,7 +196,7 @@ async def test_a_non_moderator_is_refused_every_moderator_command(fake, bot, kno
 async def test_review_list_pages_with_prev_and_next(fake, bot):
     for n in range(1, 24):
         await seed(fake, bot, f"paging question {n} about the zork licence")
-    total = await bot.storage.count_queue("open")
+    total = await bot.storage.count_queue("open", scope="all")
     pages = -(-total // 10)
     h = await fake.slash("review list", {"sort": "newest"}, user="mod")
     cb = await h.response()
@@ -260,10 +260,10 @@ async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(f
     assert not [m for m in fake.bot_messages[messages:] if m["channel_id"] == str(general)]
     assert len(fake.requests_matching("POST", f"/channels/{general}/messages")) == posts  # the asker heard nothing
 
-    stored = await bot.storage.get_entry(entry["id"])
+    stored = await bot.storage.get_entry(entry["id"], scope="all")
     assert (stored["status"], stored["resolution_model"], stored["resolution_topic"], stored["decided_by"]) == (
         "resolved", "mistral-7b", "commercial-use", fake.user_id("mod"))
-    assert (question, "mistral-7b", None, "commercial-use") in await bot.storage.learned()
+    assert (question, "mistral-7b", None, "commercial-use") in await bot.storage.learned(all_guilds=True)
     for variant in (question, question.upper() + "?", "is the zorblax thing from the french lab fine for my start up"):
         embed = await ask(fake, variant, user="dave")
         assert embed["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed["title"], variant
@@ -282,7 +282,7 @@ async def test_resolve_with_a_licence_and_the_wrong_number_of_subjects(fake, bot
     cb = await (await fake.slash("review resolve", {"id": entry_id, "topic": "commercial-use",
                                                     "license": "Apache License 2.0"}, user="mod")).response()
     assert cb["data"]["content"].startswith(f"Resolved #{entry_id}")
-    assert (await bot.storage.get_entry(entry_id))["resolution_license"] == "apache-2.0"
+    assert (await bot.storage.get_entry(entry_id, scope="all"))["resolution_license"] == "apache-2.0"
     assert bot.engine.ask("is the asl two thing fine for a paid product").license == "apache-2.0"
 
 
@@ -290,10 +290,10 @@ async def test_dismiss_drops_an_entry_with_a_reason(fake, bot):
     entry_id = await seed(fake, bot, "lol what is a licence even")
     cb = await (await fake.slash("review dismiss", {"id": entry_id, "reason": "off-topic"}, user="mod")).response()
     assert is_ephemeral(cb) and cb["data"]["content"].startswith(f"Dismissed #{entry_id}")
-    entry = await bot.storage.get_entry(entry_id)
+    entry = await bot.storage.get_entry(entry_id, scope="all")
     assert (entry["status"], entry["dismiss_reason"], entry["decided_by"]) == ("dismissed", "off-topic",
                                                                                fake.user_id("mod"))
-    assert entry_id not in {e["id"] for e in await bot.storage.list_queue("open", limit=10_000)}
+    assert entry_id not in {e["id"] for e in await bot.storage.list_queue("open", limit=10_000, scope="all")}
     again = await (await fake.slash("review dismiss", {"id": entry_id, "reason": "spam"}, user="mod")).response()
     assert again["data"]["content"] == f"#{entry_id} is already dismissed."
     await log_post_containing(fake, f"dismissed #{entry_id}")
@@ -342,7 +342,7 @@ async def test_log_channel_gets_new_entries_batched_at_most_once_per_interval(fa
     assert not any(late in m["content"] for m in log_posts(fake, since))  # not twice within the interval
     await log_post_containing(fake, late, since)
     assert time.monotonic() - started >= INTERVAL * 0.95  # the next tick, not earlier
-    assert not {e["question"] for e in await bot.storage.unannounced()} & {*batch, late}
+    assert not {e["question"] for e in await bot.storage.unannounced(scope="all")} & {*batch, late}
     assert len([m for m in log_posts(fake, since) if any(q in m["content"] for q in (*batch, late))]) == 2
 
 
@@ -356,7 +356,7 @@ async def test_config_logchannel_can_be_shown_and_cleared(fake, bot):
         await seed(fake, bot, "is the unlogged model 3 ok for commercial use")
         await asyncio.sleep(INTERVAL * 1.5)
         assert not log_posts(fake, since)
-        assert not await bot.storage.unannounced()  # nowhere to post: not kept for later
+        assert not await bot.storage.unannounced(scope="all")  # nowhere to post: not kept for later
     finally:
         await (await fake.slash("config logchannel", {"channel": "mod-log"}, user="mod")).response()
 
@@ -374,19 +374,19 @@ async def test_kb_alias_is_written_and_answered_live(fake, bot, knowledge):
     assert "the og llama" in overlay["models"]["llama-2"]["aliases"]
     after = await ask(fake, "the og llama commercial use?")
     assert after["title"].startswith(verdict_title("conditional")) and "Llama 2" in after["title"]
-    history = await bot.storage.history("llama-2")
+    history = await bot.storage.history("llama-2", scope="all")
     assert (history[0]["action"], history[0]["after"], history[0]["user_id"]) == ("alias", "the og llama",
                                                                                    fake.user_id("mod"))
     await log_post_containing(fake, "added the alias \"the og llama\"")
 
 
 async def test_kb_alias_owned_by_another_model_is_refused_and_changes_nothing(fake, bot, knowledge):
-    files, kb, history = snapshot(knowledge), bot.engine.kb, await bot.storage.history(limit=1000)
+    files, kb, history = snapshot(knowledge), bot.engine.kb, await bot.storage.history(limit=1000, scope="all")
     h = await fake.slash("kb alias", {"model": "llama-3", "alias": "mistral 7b"}, user="mod")
     text = await reply_text(h)
     assert text.startswith("Refused, nothing changed:") and "already used by" in text and "mistral-7b" in text
     assert snapshot(knowledge) == files and bot.engine.kb is kb
-    assert await bot.storage.history(limit=1000) == history
+    assert await bot.storage.history(limit=1000, scope="all") == history
     embed = await ask(fake, "is mistral 7b free for commercial use")
     assert embed["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed["title"]
 
@@ -408,7 +408,7 @@ async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_ans
     overlay = yaml.safe_load((knowledge / "edits" / "gemma.yaml").read_text())
     assert overlay["models"]["gemma"]["answers"]["redistribution"] == new
     assert family_file.read_bytes() == original  # the hand-written file is untouched
-    row = (await bot.storage.history("gemma"))[0]
+    row = (await bot.storage.history("gemma", scope="all"))[0]
     assert (row["action"], row["before"], row["after"]) == ("edit", current, new)
 
 
@@ -504,7 +504,7 @@ async def test_privacy_purge_lets_a_moderator_delete_another_members_data(fake, 
     cb = await (await fake.slash("privacy purge", {"user": "carol"}, user="mod")).response()
     assert is_ephemeral(cb) and cb["data"]["content"].startswith("Deleted or anonymised")
     assert await queued(bot, question) is None
-    row = (await bot.storage.history(limit=1))[0]
+    row = (await bot.storage.history(limit=1, scope="all"))[0]
     assert row["action"] == "purge" and str(fake.user_id("carol")) not in repr(row)  # audited, not identified
     await log_post_containing(fake, "purged a member's stored data")
 
@@ -527,9 +527,8 @@ async def test_retention_runs_daily_and_removes_old_decided_entries(fake, bot):
     cog = bot.get_cog("Privacy")
     assert cog.retention.is_running() and cog.retention.hours == 24
     entry_id = await seed(fake, bot, "is the ancient model 8 ok for commercial use")
-    await bot.storage.dismiss(entry_id, "other", None)
-    await bot.storage.db.execute("UPDATE queue SET decided_at = ? WHERE id = ?",
-                                 (time.time() - (bot.settings.retention_days + 1) * 86400, entry_id))
-    await bot.storage.db.commit()
+    await bot.storage.dismiss(entry_id, "other", None, scope="all")
+    await bot.storage._raw("UPDATE queue SET decided_at = ? WHERE id = ?",
+                           time.time() - (bot.settings.retention_days + 1) * 86400, entry_id)
     await cog.apply_retention()  # what the loop runs every day
-    assert await bot.storage.get_entry(entry_id) is None
+    assert await bot.storage.get_entry(entry_id, scope="all") is None

@@ -71,7 +71,7 @@ def test_model_options_mean_what_the_resolver_says(engine):
     with pytest.raises(LookupFailed, match="don't know a model"):
         model_for(matcher, "llama 9")  # never a different version
     with pytest.raises(LookupFailed, match="won't guess"):
-        model_for(matcher, "SDXL Turbo")  # not covered: says so, with the official link
+        model_for(matcher, "JASCO")  # not covered: says so, with the official link
     with pytest.raises(LookupFailed, match="is a licence"):
         model_for(matcher, "apache 2.0")
     with pytest.raises(LookupFailed, match=r"\\_\\_x\\_\\_"):

@@ -55,10 +55,10 @@ def test_resolved_question_is_answered_on_the_next_ask(capsys):
 
 
 def test_show_dismiss_export_and_errors(capsys):
-    run(capsys, "ask", "is flux dev ok for commercial use")
+    run(capsys, "ask", "is zorblax 7 ok for commercial use")
     entry = json.loads(run(capsys, "review", "list", "--json")[1])[0]
     code, out, _ = run(capsys, "review", "show", str(entry["id"]), "--json")
-    assert code == 0 and json.loads(out)["question"] == "is flux dev ok for commercial use"
+    assert code == 0 and json.loads(out)["question"] == "is zorblax 7 ok for commercial use"
     assert run(capsys, "review", "show", "9999")[0] == 2
     assert run(capsys, "review", "resolve", str(entry["id"]), "--model", "nope", "--topic", "commercial-use")[0] == 2
     assert run(capsys, "review", "resolve", str(entry["id"]), "--model", "llama-2", "--topic", "nope")[0] == 2
@@ -126,7 +126,7 @@ def test_crash_between_temp_file_and_replace_leaves_files_intact(kb_copy, monkey
 
 
 def test_re_deciding_an_entry_needs_force(capsys):
-    run(capsys, "ask", "is flux schnell ok for commercial use")
+    run(capsys, "ask", "is quuxnet 3 ok for commercial use")
     entry = json.loads(run(capsys, "review", "list", "--json")[1])[0]
     assert run(capsys, "review", "resolve", str(entry["id"]), "--model", "llama-2", "--topic", "commercial-use")[0] == 0
     code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "mistral-7b", "--topic",
@@ -142,11 +142,11 @@ def test_re_deciding_an_entry_needs_force(capsys):
 
 
 def test_review_and_kb_names_mean_what_the_resolver_says(capsys, kb_copy):
-    run(capsys, "ask", "is flux pro ok for commercial use")
+    run(capsys, "ask", "is blorp xl ok for commercial use")
     entry = json.loads(run(capsys, "review", "list", "--json")[1])[0]
     code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "gemma", "--topic", "commercial-use")
-    assert code == 2 and "could be several models" in err and "gemma-4" in err  # ambiguous, as in a question
-    code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "sdxl turbo", "--topic", "commercial-use")
+    assert code == 2 and "could be several models" in err and "codegemma" in err  # ambiguous, as in a question
+    code, _, err = run(capsys, "review", "resolve", str(entry["id"]), "--model", "JASCO", "--topic", "commercial-use")
     assert code == 2 and "not covered" in err
     code, out, _ = run(capsys, "review", "resolve", str(entry["id"]), "--license", "Apache 2.0", "--topic",
                        "commercial-use")
@@ -159,7 +159,7 @@ def test_review_and_kb_names_mean_what_the_resolver_says(capsys, kb_copy):
 
 
 def test_review_export_json_as_the_readme_says(capsys):
-    for q in ("is flux dev ok for commercial use", "is xtts ok for commercial use", "what about bark commercially"):
+    for q in ("is zorblax 7 ok for commercial use", "is xtts ok for commercial use", "what about bark commercially"):
         run(capsys, "ask", q)
     code, out, _ = run(capsys, "review", "export", "--json")
     assert code == 0

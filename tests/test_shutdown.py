@@ -66,7 +66,7 @@ async def test_sigterm_exits_0_quickly_with_clean_database_and_no_secrets_in_log
     # dump whole events, request bodies and SQL parameters)
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.splitlines()]
     ours = [line for line in lines if re.search(r"\sriderbot[\w.]*\s", line)]
-    assert ours and any(" DEBUG " in line for line in lines), out[:3000]  # DEBUG was on
+    assert ours, out[:3000]
     assert not any("secret project" in line or alice in line for line in lines), out[:5000]
     assert "answered model=llama-2 topic=outputs-training verdict=no" in out
     assert "unanswered model=None topic=commercial-use" in out

@@ -21,6 +21,7 @@ import discord
 
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
+from bot.storage import StorageError
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -97,6 +98,9 @@ async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis:
     try:
         await log_outcome(bot.storage, answer, source="discord", guild_id=origin.guild_id,
                           channel_id=origin.channel_id, user_id=origin.user_id, millis=millis)
+    except StorageError as exc:  # the storage logged it at ERROR (once) and flags it for `riderbot health`
+        log.warning("could not store a question (outcome %s): %s", answer.status, exc)
+        return False
     except Exception:
         log.exception("could not store a question (outcome %s)", answer.status)
         return False
@@ -111,6 +115,8 @@ async def remember_answer(bot: RiderBot, answer: Answer, message_id: int | None,
     try:
         await bot.storage.record_answer(message_id, answer.question, answer.model, answer.license, answer.topic,
                                         origin.guild_id, origin.channel_id, origin.user_id)
+    except StorageError as exc:  # the storage logged it (once) and flags it for `riderbot health`
+        log.warning("could not store which question message %s answers: %s", message_id, exc)
     except Exception:
         log.exception("could not store which question message %s answers", message_id)
 

@@ -36,6 +36,13 @@ async def is_moderator(interaction: discord.Interaction[RiderBot]) -> bool:
     raise NotModerator(NOT_MODERATOR)
 
 
+def guild_of(interaction: discord.Interaction) -> int:
+    """The server of a guild-only command's interaction (its storage scope)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage("That only works in a server.")
+    return interaction.guild_id
+
+
 def moderator_only() -> Callable[[T], T]:
     """Decorator: the command runs only for moderators (see ``is_moderator``)."""
     return app_commands.check(is_moderator)

@@ -22,7 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.checks import is_moderator, moderator_only
+from bot.cogs.checks import guild_of, is_moderator, moderator_only
 from bot.cogs.lookup import ModelTransformer, TopicTransformer
 from bot.cogs.modlog import post_to_log_channel
 from bot.errors import NotModerator
@@ -103,7 +103,8 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
                 await interaction.edit_original_response(content=f"Refused, nothing changed: {safe(str(exc))}")
                 return
             await bot.install_knowledge(new_kb)
-            await bot.storage.audit(interaction.user.id, action, model, target, before, after)
+            await bot.storage.audit(interaction.user.id, action, model, target, before, after,
+                                    guild_id=interaction.guild_id)
         family = new_kb.models[model].family
         await interaction.edit_original_response(content=f"{done} (saved in `knowledge/edits/{family}.yaml`).")
         await post_to_log_channel(bot, interaction.guild_id, f"\N{MEMO} <@{interaction.user.id}> {done}")
@@ -157,7 +158,8 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
                             f"had ({summary(old)}):\n{problems_text(exc.problems)}")
                 return
             await bot.install_knowledge(kb)
-            await bot.storage.audit(interaction.user.id, "reload", None, "knowledge", summary(old), summary(kb))
+            await bot.storage.audit(interaction.user.id, "reload", None, "knowledge", summary(old), summary(kb),
+                                    guild_id=interaction.guild_id)
         await interaction.edit_original_response(content=f"Reloaded the knowledge: {summary(kb)}.")
         await post_to_log_channel(bot, interaction.guild_id,
                                   f"\N{ANTICLOCKWISE DOWNWARDS AND UPWARDS OPEN CIRCLE ARROWS} <@{interaction.user.id}> "
@@ -168,7 +170,7 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
     @moderator_only()
     async def history(self, interaction: discord.Interaction[RiderBot],
                       model: app_commands.Transform[str, ModelTransformer] | None = None) -> None:
-        rows = await self.bot.storage.history(model, limit=HISTORY_ROWS)
+        rows = await self.bot.storage.history(model, limit=HISTORY_ROWS, scope=guild_of(interaction))
         await interaction.response.send_message(embed=history_embed(rows, model), ephemeral=True)
 
 

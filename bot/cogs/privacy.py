@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs.checks import moderator_only
+from bot.cogs.checks import guild_of, moderator_only
 from bot.cogs.modlog import post_to_log_channel
 
 if TYPE_CHECKING:
@@ -111,10 +111,11 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What r
     @moderator_only()
     async def purge(self, interaction: discord.Interaction[RiderBot], user: discord.User) -> None:
         async with self.bot.busy():
-            rows = await self.bot.storage.forget_user(user.id)
+            # only this server's rows: another server's (and the member's DMs) are not ours to delete
+            rows = await self.bot.storage.purge_user(user.id, guild_of(interaction))
             # the audit row says that a purge happened and who did it, not whose data it was
             await self.bot.storage.audit(interaction.user.id, "purge", None, "a member's stored data", None,
-                                         f"{rows} record(s)")
+                                         f"{rows} record(s)", guild_id=interaction.guild_id)
         await interaction.response.send_message(
             f"Deleted or anonymised {rows} stored record(s) about <@{user.id}>.", ephemeral=True)
         await post_to_log_channel(self.bot, interaction.guild_id,

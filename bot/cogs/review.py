@@ -14,9 +14,6 @@ from other members in Discord's UI. Responses are ephemeral.
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import gzip
 import io
 import logging
 import re
@@ -26,7 +23,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs.checks import is_moderator, moderator_only
+from bot.cogs.checks import guild_of, is_moderator, moderator_only
 from bot.cogs.lookup import LicenseTransformer, ModelTransformer, TopicTransformer
 from bot.cogs.modlog import post_to_log_channel
 from bot.errors import NotModerator
@@ -55,12 +52,12 @@ NO_ENTRY = "There is no queue entry #{id}. `/review list` shows the open ones."
 # -- the list and its Prev/Next buttons ------------------------------------------------------------
 
 
-async def queue_page(bot: RiderBot, status: str, sort: str, page: int) -> dict:
-    """Message arguments for one page of the queue: the embed and Prev/Next buttons."""
+async def queue_page(bot: RiderBot, guild_id: int, status: str, sort: str, page: int) -> dict:
+    """Message arguments for one page of this server's queue: the embed and Prev/Next buttons."""
     wanted = None if status == "all" else status
-    total = await bot.storage.count_queue(wanted)
+    total = await bot.storage.count_queue(wanted, scope=guild_id)
     page = max(0, min(page, pages_for(total) - 1))
-    rows = await bot.storage.list_queue(wanted, sort=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE)
+    rows = await bot.storage.list_queue(wanted, sort=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE, scope=guild_id)
     view = discord.ui.View(timeout=None)
     view.add_item(PageButton(status, sort, page - 1, "prev", disabled=page == 0))
     view.add_item(PageButton(status, sort, page + 1, "next", disabled=page + 1 >= pages_for(total)))
@@ -96,7 +93,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         async with bot.busy():
-            await interaction.response.edit_message(**await queue_page(bot, self.status, self.sort, self.page))
+            await interaction.response.edit_message(**await queue_page(bot, guild_of(interaction), self.status, self.sort, self.page))
 
 
 # -- the cog ---------------------------------------------------------------------------------------
@@ -129,7 +126,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
         storage = self.bot.storage
         try:
             async with self.bot.busy():
-                entries = await storage.unannounced()
+                entries = await storage.unannounced(scope="all")  # each server's go to its own channel
                 if not entries:
                     return
                 channels = await storage.log_channels()
@@ -149,7 +146,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
                             log.warning("could not post in the log channel %s (will retry): %s", channel_id, exc)
                             continue
                     done.extend(entry["id"] for entry in batch)
-                await storage.mark_announced(done)
+                await storage.mark_announced(done, scope="all")
         except Exception:  # an unhandled error would stop the loop for good
             log.exception("could not announce new review-queue entries")
 
@@ -161,14 +158,14 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     async def list_(self, interaction: discord.Interaction[RiderBot], status: Status = "open",
                     sort: str = "count") -> None:
         async with self.bot.busy():
-            await interaction.response.send_message(**await queue_page(self.bot, status, sort, 0), ephemeral=True)
+            await interaction.response.send_message(**await queue_page(self.bot, guild_of(interaction), status, sort, 0), ephemeral=True)
 
     @app_commands.command(name="show", description="Everything known about one queue entry")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry's number, from /review list")
     @moderator_only()
     async def show(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1]) -> None:
-        entry = await self.bot.storage.get_entry(entry_id)
+        entry = await self.bot.storage.get_entry(entry_id, scope=guild_of(interaction))
         if entry is None:
             await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
             return
@@ -190,7 +187,7 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
             await interaction.response.send_message("Give either a model or a licence (one of them).", ephemeral=True)
             return
         async with bot.busy(), bot.knowledge_lock:  # not while a reload swaps the matcher
-            current = await bot.storage.get_entry(entry_id)
+            current = await bot.storage.get_entry(entry_id, scope=guild_of(interaction))
             if current is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
@@ -198,7 +195,8 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
                 await interaction.response.send_message(
                     f"#{entry_id} is already {current['status']}; set `force: True` to decide it again.", ephemeral=True)
                 return
-            entry = await bot.storage.resolve(entry_id, model, license, topic, interaction.user.id)
+            entry = await bot.storage.resolve(entry_id, model, license, topic, interaction.user.id,
+                                              scope=guild_of(interaction))
             if entry is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
@@ -222,14 +220,14 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
                       reason: Literal["off-topic", "spam", "duplicate", "other"]) -> None:
         storage = self.bot.storage
         async with self.bot.busy():
-            current = await storage.get_entry(entry_id)
+            current = await storage.get_entry(entry_id, scope=guild_of(interaction))
             if current is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
             if current["status"] != "open":
                 await interaction.response.send_message(f"#{entry_id} is already {current['status']}.", ephemeral=True)
                 return
-            await storage.dismiss(entry_id, reason, interaction.user.id)
+            await storage.dismiss(entry_id, reason, interaction.user.id, scope=guild_of(interaction))
         await interaction.response.send_message(f"Dismissed #{entry_id} {quoted(current['question'])} ({reason}).",
                                                 ephemeral=True)
         await post_to_log_channel(self.bot, interaction.guild_id,
@@ -241,40 +239,27 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @moderator_only()
     async def export(self, interaction: discord.Interaction[RiderBot], status: Status = "all") -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)  # a big queue takes a moment
-        text = await self.bot.storage.export_csv(None if status == "all" else status)
         limit = int(interaction.filesize_limit * UPLOAD_MARGIN)
-        data, filename, note = await asyncio.to_thread(fit_export, text, limit, f"riderbot-review-{status}")
-        await interaction.followup.send(f"The review queue ({status}): {note}", file=discord.File(io.BytesIO(data),
-                                        filename=filename), ephemeral=True)
+        wanted, scope, name = None if status == "all" else status, guild_of(interaction), f"riderbot-review-{status}"
+        # a plain CSV when it fits one upload, else gzip-compressed parts (each a complete CSV)
+        files = await self.bot.storage.export_files(wanted, scope=scope, compress=False, max_bytes=limit, basename=name)
+        if len(files) > 1:
+            files = await self.bot.storage.export_files(wanted, scope=scope, max_bytes=limit, basename=name)
+        rows = sum(f.rows for f in files)
+        sent = files[:MAX_EXPORT_FILES]
+        how = ("" if len(sent) == 1 and not sent[0].filename.endswith(".gz") else
+               f", gzip-compressed{f' in {len(sent)} files (each a complete CSV)' if len(sent) > 1 else ''}")
+        text = f"The review queue ({status}): {rows:,} row(s){how}."
+        if len(files) > len(sent):
+            text += (f" Only the first {len(sent)} of {len(files)} files are attached ({sum(f.rows for f in sent):,} "
+                     "rows): `riderbot review export` on the bot's server writes all of it.")
+        for n, part in enumerate(sent):  # one file per message: each fits the upload limit on its own
+            await interaction.followup.send(text if n == 0 else f"Part {n + 1} of {len(sent)}.", ephemeral=True,
+                                            file=discord.File(io.BytesIO(part.data), filename=part.filename))
 
 
 UPLOAD_MARGIN = 0.95  # of Discord's per-message upload limit (the interaction says which: 10 MiB by default)
-
-
-def fit_export(text: str, limit: int, stem: str) -> tuple[bytes, str, str]:
-    """The CSV as one Discord upload of at most ``limit`` bytes: as is, else gzip-compressed, else the
-    first (most asked) rows that fit, compressed, with a sentence saying what was left out.
-    Returns (file bytes, file name, the sentence for the message)."""
-    raw = text.encode("utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
-    total = max(0, len(rows) - 1)
-    if len(raw) <= limit:
-        return raw, f"{stem}.csv", f"{total} row(s)."
-    packed = gzip.compress(raw, mtime=0)
-    if len(packed) <= limit:
-        return packed, f"{stem}.csv.gz", f"{total} row(s), gzip-compressed ({len(raw) / 2**20:.1f} MiB as CSV)."
-    header, body = rows[:1], rows[1:]
-    keep = max(1, int(len(body) * limit / len(packed) * 0.9))
-    while True:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(header + body[:keep])
-        packed = gzip.compress(out.getvalue().encode("utf-8"), mtime=0)
-        if len(packed) <= limit or keep <= 1:
-            break
-        keep = max(1, int(keep * limit / len(packed) * 0.95))
-    return packed, f"{stem}-first-{keep}.csv.gz", (
-        f"the first {keep:,} of {total:,} rows (most asked first), gzip-compressed: the whole queue is too large "
-        "for one Discord upload. `riderbot review export` on the bot's server writes all of it.")
+MAX_EXPORT_FILES = 10  # more parts than this are not posted; the command line has everything
 
 
 async def setup(bot: RiderBot) -> None:

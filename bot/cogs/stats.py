@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.checks import moderator_only
+from bot.cogs.checks import guild_of, moderator_only
 from bot.rendering.review import stats_embed
 from bot.rendering.stats import format_stats
 
@@ -29,7 +29,7 @@ class Stats(commands.Cog):
     @moderator_only()
     async def stats(self, interaction: discord.Interaction[RiderBot],
                     days: app_commands.Range[int, 1, 365] = 30) -> None:
-        data = await self.bot.storage.stats(days=days, guild_id=interaction.guild_id)
+        data = await self.bot.storage.stats(days=days, scope=guild_of(interaction))
         await interaction.response.send_message(embed=stats_embed(format_stats(data), days), ephemeral=True)
 
 

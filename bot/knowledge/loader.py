@@ -14,17 +14,24 @@ import yaml
 from bot.knowledge import schema
 from bot.knowledge.model import (
     TOPIC_IDS,
+    Country,
     Derivative,
     Family,
+    GeneralEntry,
     KnowledgeBase,
+    Language,
     License,
     Model,
     NotCovered,
+    Places,
+    Quantities,
     Quote,
+    Region,
     Rider,
     Series,
     Threshold,
     Topic,
+    Use,
 )
 from bot.textnorm import collapse_ws, normalize
 
@@ -76,6 +83,7 @@ class _Loader:
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[Problem] = []
+        self.card_phrasings: tuple[str, ...] = ()
 
     def problem(self, file: Path | str, entry: str, field: str, message: str) -> None:
         name = str(file.relative_to(self.root.parent)) if isinstance(file, Path) else file
@@ -147,8 +155,93 @@ class _Loader:
                 weak_phrasings=tuple(str(p) for p in raw.get("weak_phrasings") or ()),
                 replies={form: {v: str(r) for v, r in (rules or {}).items()}
                          for form, rules in (raw.get("replies") or {}).items()},
+                card_labels={str(k): str(v) for k, v in (raw.get("card") or {}).items()},
+                meanings={str(k): str(v) for k, v in (raw.get("meaning") or {}).items()},
+                open_leads={str(k): str(v) for k, v in (raw.get("open_lead") or {}).items()},
             )
+        self.card_phrasings = tuple(str(p) for p in data.get("card_phrasings") or ())
         return topics, str(data["knowledge_date"])
+
+    # -- the language data: places, uses, quantities, general entries, languages ------------------------
+    def optional(self, name: str, spec: schema.Spec) -> Any:
+        """A data file that may be absent (a small test knowledge base): its data, or None."""
+        path = self.root / name
+        if not path.is_file():
+            return None
+        data = self.read_yaml(path)
+        if data is None or not self.check_spec(path, "", data, spec):
+            return None
+        return data
+
+    def load_places(self) -> Places:
+        data = self.optional("places.yaml", schema.PLACES_FILE)
+        if data is None:
+            return Places()
+        path = self.root / "places.yaml"
+        countries = {str(cid): Country(str(cid), str(c["name"]), tuple(str(w) for w in c["words"]),
+                                       tuple(str(w) for w in c.get("cities") or ()),
+                                       tuple(str(w) for w in c.get("adjectives") or ()))
+                     for cid, c in data["countries"].items()}
+        regions = {}
+        for rid, r in data["regions"].items():
+            for i, member in enumerate(r["members"]):
+                if str(member) not in countries:
+                    self.problem(path, f"region {rid}", f"members[{i}]", f"unknown country {member!r}")
+            regions[str(rid)] = Region(str(rid), str(r["name"]), tuple(str(w) for w in r.get("words") or ()),
+                                       frozenset(str(m) for m in r["members"]))
+        return Places(regions, countries, frozenset(str(w) for w in data.get("case_sensitive") or ()),
+                      tuple(str(w) for w in data.get("who_words") or ()))
+
+    def load_uses(self) -> dict[str, Use]:
+        data = self.optional("uses.yaml", schema.USES_FILE)
+        return {str(uid): Use(str(uid), str(u["name"]), tuple(str(w) for w in u["question"]),
+                              tuple(str(w).lower() for w in u["policy"]), tuple(str(w) for w in u.get("qualified") or ()))
+                for uid, u in ((data or {}).get("uses") or {}).items()}
+
+    def load_quantities(self) -> Quantities:
+        data = self.optional("quantities.yaml", schema.QUANTITIES_FILE)
+        if data is None:
+            return Quantities()
+        return Quantities(
+            margin=float(data.get("margin", 0.2)),
+            metrics={str(k): tuple(str(w) for w in v or ()) for k, v in data["metrics"].items()},
+            multipliers={str(k).lower(): float(v) for k, v in data["multipliers"].items()},
+            currencies={str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
+                        for k, v in data["currencies"].items()},
+        )
+
+    def load_general(self) -> dict[str, GeneralEntry]:
+        data = self.optional("general.yaml", schema.GENERAL_FILE)
+        return {str(gid): GeneralEntry(
+            id=str(gid), question=str(g["question"]), answer=" ".join(str(g["answer"]).split()),
+            phrasings=tuple(str(p) for p in g["phrasings"]), reply=str(g["reply"]) if g.get("reply") else None,
+            details=" ".join(str(g["details"]).split()) if g.get("details") else None, quotes=_quotes(g.get("quotes")))
+            for gid, g in ((data or {}).get("entries") or {}).items()}
+
+    def load_languages(self) -> dict[str, Language]:
+        folder = self.root / "languages"
+        out: dict[str, Language] = {}
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            data = self.read_yaml(path)
+            if data is None or not self.check_spec(path, "", data, schema.LANGUAGE_FILE):
+                continue
+            lid = str(data["language"])
+            if lid != path.stem:
+                self.problem(path, "", "language", f"must be the file's name ({path.stem!r})")
+
+            def phrases(key: str, d: dict = data) -> tuple[str, ...]:
+                return tuple(str(p) for p in d.get(key) or ())
+
+            out[lid] = Language(
+                id=lid, name=str(data["name"]), scripts=tuple(str(x) for x in data["scripts"]),
+                forms={str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("forms") or {}).items()},
+                topics={str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("topics") or {}).items()},
+                card=phrases("card"), answer_note=str(data["answer_note"]) if data.get("answer_note") else None,
+                licence_words=phrases("licence_words"), chatter=phrases("chatter"), split_before=phrases("split_before"),
+                follow_up=phrases("follow_up"), premise=phrases("premise"), code_words=phrases("code_words"),
+                weight_words=phrases("weight_words"), model_markers=phrases("model_markers"),
+            )
+        return out
 
 
 def _quotes(raw: list[dict[str, Any]] | None) -> tuple[Quote, ...]:
@@ -164,6 +257,8 @@ def _rider(raw: dict[str, Any]) -> Rider:
         note=str(raw["note"]).strip() if raw.get("note") else None,
         reply={str(k): str(v) for k, v in (raw.get("reply") or {}).items()},
         excluded_regions=tuple(str(r) for r in raw.get("excluded_regions") or ()),
+        excluded_scope=" ".join(str(raw["excluded_scope"]).split()) if raw.get("excluded_scope") else None,
+        more_places=bool(raw.get("more_places")),
     )
 
 
@@ -229,6 +324,8 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
     bodies = ld.load_sources()
     collapsed = {sid: collapse_ws(body) for sid, body in bodies.items()}
     topics, knowledge_date = ld.load_topics()
+    places, uses, quantities = ld.load_places(), ld.load_uses(), ld.load_quantities()
+    general, languages = ld.load_general(), ld.load_languages()
 
     def check_quotes(path: Path, entry: str, field: str, quotes: tuple[Quote, ...]) -> None:
         for i, q in enumerate(quotes):
@@ -345,6 +442,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 if resolved_rider is None:
                     ld.problem(path, entry, f"riders.{tid}", f"no rider for this topic: add it to licence {lid!r} or as an override here")
             evidence = _quotes(raw.get("license_evidence"))
+            if not evidence:
+                ld.problem(path, entry, "license_evidence",
+                           "needs at least one verbatim line saying which licence this model is under")
             check_quotes(path, entry, "license_evidence", evidence)
             derivatives = tuple(
                 Derivative(name=str(d["name"]), aliases=tuple(str(a) for a in d.get("aliases") or ()), note=" ".join(str(d["note"]).split()))
@@ -452,6 +552,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
         for i, a in enumerate((lic.name, *lic.aliases)):
             claim(a, f"license {lic.id}", license_files[lic.id], f"license {lic.id}", f"aliases[{i}]" if i else "name")
 
+    for general_entry in general.values():
+        check_quotes(root / "general.yaml", f"entry {general_entry.id}", "quotes", general_entry.quotes)
+
     if not models and not ld.problems:
         ld.problem(mod_dir, "", "", "no models found")
     if ld.problems:
@@ -463,4 +566,10 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
         families=families,
         sources=bodies,
         knowledge_date=knowledge_date,
+        card_phrasings=ld.card_phrasings,
+        places=places,
+        quantities=quantities,
+        uses=uses,
+        general=general,
+        languages=languages,
     )

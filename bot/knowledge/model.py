@@ -50,6 +50,10 @@ class Rider:
     """Overrides of the topic's verdict -> reply rule for this rider, by question form."""
     excluded_regions: tuple[str, ...] = ()
     """Region ids (knowledge/places.yaml) whose residents or companies this licence withholds rights from."""
+    excluded_scope: str | None = None
+    """Set when the exclusion covers only some of the licence's models ("the multimodal models")."""
+    more_places: bool = False
+    """The text may exclude places beyond excluded_regions (a supported-countries list)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,12 @@ class Topic:
     weak_phrasings: tuple[str, ...] = ()
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     """question form -> verdict -> reply ("yes" | "no" | "depends")."""
+    card_labels: dict[str, str] = field(default_factory=dict)
+    """verdict -> what it means for the user, in a few words ("allowed, with conditions")."""
+    meanings: dict[str, str] = field(default_factory=dict)
+    """verdict -> allowed | restricted | forbidden | not-addressed | unknown (the mark shown beside it)."""
+    open_leads: dict[str, str] = field(default_factory=dict)
+    """verdict -> how an open question's answer starts ("You do")."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +164,90 @@ class Family:
     series: tuple[Series, ...] = ()
 
 
+MEANINGS: tuple[str, ...] = ("allowed", "restricted", "forbidden", "not-addressed", "unknown")
+
+
+@dataclass(frozen=True)
+class Country:
+    id: str
+    name: str
+    words: tuple[str, ...]
+    cities: tuple[str, ...] = ()
+    adjectives: tuple[str, ...] = ()
+    """"German", "Dutch": a place only next to a word for who is asking (Places.who_words)."""
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    words: tuple[str, ...]
+    members: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Places:
+    regions: dict[str, Region] = field(default_factory=dict)
+    countries: dict[str, Country] = field(default_factory=dict)
+    case_sensitive: frozenset[str] = frozenset()
+    """Words that are places only when typed in capitals ("US" but not "us")."""
+    who_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Use:
+    """A use people ask about ("military"), and how a policy clause names it."""
+
+    id: str
+    name: str
+    question: tuple[str, ...]
+    policy: tuple[str, ...]
+    qualified: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quantities:
+    margin: float = 0.2
+    metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    multipliers: dict[str, float] = field(default_factory=dict)
+    currencies: dict[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
+    """ISO code -> (symbols and words, value of one unit in US dollars)."""
+
+
+@dataclass(frozen=True)
+class GeneralEntry:
+    """A reviewed answer to a general question that names no model (knowledge/general.yaml)."""
+
+    id: str
+    question: str
+    answer: str
+    phrasings: tuple[str, ...]
+    reply: str | None = None
+    details: str | None = None
+    quotes: tuple[Quote, ...] = ()
+
+
+@dataclass(frozen=True)
+class Language:
+    """How questions are put in one language (knowledge/languages/<id>.yaml)."""
+
+    id: str
+    name: str
+    scripts: tuple[str, ...]
+    forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    card: tuple[str, ...] = ()
+    answer_note: str | None = None
+    licence_words: tuple[str, ...] = ()
+    chatter: tuple[str, ...] = ()
+    split_before: tuple[str, ...] = ()
+    follow_up: tuple[str, ...] = ()
+    premise: tuple[str, ...] = ()
+    code_words: tuple[str, ...] = ()
+    weight_words: tuple[str, ...] = ()
+    model_markers: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
     topics: dict[str, Topic]
@@ -165,6 +259,12 @@ class KnowledgeBase:
     knowledge_date: str = ""
     learned: tuple[tuple[str, str | None, str | None, str], ...] = ()
     """Phrasings taught by moderators: (question, model id, licence id, topic id)."""
+    card_phrasings: tuple[str, ...] = ()
+    places: Places = field(default_factory=Places)
+    quantities: Quantities = field(default_factory=Quantities)
+    uses: dict[str, Use] = field(default_factory=dict)
+    general: dict[str, GeneralEntry] = field(default_factory=dict)
+    languages: dict[str, Language] = field(default_factory=dict)
 
     def rider(self, model_id: str | None, license_id: str | None, topic: str) -> Rider | None:
         if model_id is not None:

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.model import MODEL_KINDS, QUESTION_FORMS, REPLIES, THRESHOLD_METRICS, TOPIC_IDS, VERDICTS
+from bot.knowledge.model import (
+    MEANINGS,
+    MODEL_KINDS,
+    QUESTION_FORMS,
+    REPLIES,
+    THRESHOLD_METRICS,
+    TOPIC_IDS,
+    VERDICTS,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ RIDER = Spec(
         "reply": REPLY_RULE,
         "excluded_regions": Spec("list", item=S(nonempty=True),
                                  description="region ids from knowledge/places.yaml whose residents or companies get no rights"),
+        "excluded_scope": S(description="when the exclusion covers only some of the licence's models: which ones"),
+        "more_places": Spec("bool", description="the text may exclude places not listed (e.g. a supported-countries list)"),
     },
 )
 
@@ -87,9 +97,93 @@ TOPICS_FILE = Spec(
                     "weak_phrasings": Spec("list", item=S(nonempty=True)),
                     "replies": Spec("map", keys=QUESTION_FORMS,
                                     values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES))),
+                    "card": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
+                    "meaning": Spec("map", keys=VERDICTS, values=S(enum=MEANINGS)),
+                    "open_lead": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
                 },
             ),
         ),
+        "card_phrasings": STRINGS,
+    },
+)
+
+PLACES_FILE = Spec(
+    "obj",
+    fields={
+        "case_sensitive": STRINGS,
+        "who_words": STRINGS,
+        "regions": Spec("map", required=True, values=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "words": STRINGS,
+            "members": Spec("list", required=True, item=S(nonempty=True)),
+        })),
+        "countries": Spec("map", required=True, values=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "words": Spec("list", required=True, item=S(nonempty=True)),
+            "adjectives": STRINGS,
+            "cities": STRINGS,
+        })),
+    },
+)
+
+USES_FILE = Spec(
+    "obj",
+    fields={
+        "uses": Spec("map", required=True, values=Spec("obj", fields={
+            "name": S(True, nonempty=True),
+            "question": Spec("list", required=True, item=S(nonempty=True)),
+            "policy": Spec("list", required=True, item=S(nonempty=True)),
+            "qualified": STRINGS,
+        })),
+    },
+)
+
+QUANTITIES_FILE = Spec(
+    "obj",
+    fields={
+        "margin": Spec("num"),
+        "metrics": Spec("map", required=True, keys=(*THRESHOLD_METRICS, "users"), values=STRINGS),
+        "multipliers": Spec("map", required=True, values=Spec("num")),
+        "currencies": Spec("map", required=True, values=Spec("obj", fields={
+            "symbols": Spec("list", required=True, item=S(nonempty=True)),
+            "usd": Spec("num", required=True),
+        })),
+    },
+)
+
+GENERAL_FILE = Spec(
+    "obj",
+    fields={
+        "entries": Spec("map", required=True, values=Spec("obj", fields={
+            "question": S(True, nonempty=True),
+            "reply": S(enum=REPLIES),
+            "answer": S(True, nonempty=True),
+            "details": S(),
+            "phrasings": Spec("list", required=True, item=S(nonempty=True)),
+            "quotes": Spec("list", item=QUOTE),
+        })),
+    },
+)
+
+_PHRASES = Spec("list", item=S(nonempty=True))
+LANGUAGE_FILE = Spec(
+    "obj",
+    fields={
+        "language": S(True, nonempty=True),
+        "name": S(True, nonempty=True),
+        "scripts": Spec("list", required=True, item=S(enum=("latin", "han", "kana", "hangul"))),
+        "answer_note": S(),
+        "forms": Spec("map", keys=("permission", "restriction", "open"), values=_PHRASES),
+        "topics": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
+        "card": _PHRASES,
+        "licence_words": _PHRASES,
+        "chatter": _PHRASES,
+        "split_before": _PHRASES,
+        "follow_up": _PHRASES,
+        "premise": _PHRASES,
+        "code_words": _PHRASES,
+        "weight_words": _PHRASES,
+        "model_markers": _PHRASES,
     },
 )
 
@@ -117,7 +211,7 @@ MODEL = Spec(
         "license": S(True, nonempty=True, description="licence id (a file in knowledge/licenses/)"),
         "released": S(),
         "aliases": Spec("list", required=True, item=S(nonempty=True)),
-        "license_evidence": Spec("list", item=QUOTE,
+        "license_evidence": Spec("list", required=True, item=QUOTE,
                                  description="verbatim line(s) of the licensor's model card, README or LICENSE saying "
                                              "which licence this model is under (a file in knowledge/sources/)"),
         "base": S(description="id of the model this one was fine-tuned or distilled from: its terms apply too"),
