@@ -442,9 +442,9 @@ async def test_a_question_with_everyone_pings_no_one(fake):
 
 
 async def test_user_text_echoed_back_is_escaped(fake):
-    ex = await fake.send_message(mention(fake, "can i use __bark__ commercially"), author="alice")
+    ex = await fake.send_message(mention(fake, "can i use __zorblax__ commercially"), author="alice")
     description = embed_of(await ex.reply())["description"]
-    assert "\\_\\_bark\\_\\_" in description
+    assert "\\_\\_zorblax\\_\\_" in description
 
 
 async def test_a_1001_character_question_is_refused(fake, bot):

@@ -196,7 +196,7 @@ async def test_a_non_moderator_is_refused_every_moderator_command(fake, bot, kno
 async def test_review_list_pages_with_prev_and_next(fake, bot):
     for n in range(1, 24):
         await seed(fake, bot, f"paging question {n} about the zork licence")
-    total = await bot.storage.count_queue("open", scope="all")
+    total = await bot.storage.count_queue("open", scope=fake.guild_id)  # what /review list in this server counts
     pages = -(-total // 10)
     h = await fake.slash("review list", {"sort": "newest"}, user="mod")
     cb = await h.response()
