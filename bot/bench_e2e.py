@@ -26,7 +26,9 @@ async def e2e_burst(burst: int = 500, users: int = 100, channels: int = 10) -> d
     try:
         from fakediscord import FakeDiscord
     except ImportError:
-        raise ImportError("the fake Discord is not installed (pip install -e ./fakediscord from a checkout)") from None
+        raise ImportError(
+            "the fake Discord is not installed (pip install -e ./fakediscord from a checkout)"
+        ) from None
 
     logging.getLogger("discord").setLevel(logging.WARNING)
     questions = [
@@ -52,7 +54,9 @@ async def e2e_burst(burst: int = 500, users: int = 100, channels: int = 10) -> d
                 fake.add_channel(room)
             settings = Settings(db_path=Path(tmp) / "bench.db", message_content=False, health_file=None)
             storage = await Storage.open(settings.db_path)
-            bot = RiderBot(engine, storage, settings, guild_ready_timeout=0.05, http_trace=fake.loopback_guard())
+            bot = RiderBot(
+                engine, storage, settings, guild_ready_timeout=0.05, http_trace=fake.loopback_guard()
+            )
             async with fake.run(bot, timeout=30.0):
                 sent_at: dict[str, float] = {}
                 arrivals: dict[str, float] = {}
@@ -69,11 +73,16 @@ async def e2e_burst(burst: int = 500, users: int = 100, channels: int = 10) -> d
                     return len(arrivals) >= burst
 
                 # the collector runs beside the sender, so each reply is timed when it arrives
-                collector = asyncio.create_task(fake.wait_for(collect, timeout=120.0, description=f"{burst} replies"))
+                collector = asyncio.create_task(
+                    fake.wait_for(collect, timeout=120.0, description=f"{burst} replies")
+                )
                 start = time.perf_counter()
                 for i in range(burst):  # every user stays within the per-user cooldown (5 per 30 s)
-                    ex = await fake.send_message(f"<@{fake.application_id}> {questions[i % len(questions)]}",
-                                                 author=names[i % users], channel=rooms[i % channels])
+                    ex = await fake.send_message(
+                        f"<@{fake.application_id}> {questions[i % len(questions)]}",
+                        author=names[i % users],
+                        channel=rooms[i % channels],
+                    )
                     sent_at[str(ex.id)] = time.perf_counter()
                 await collector
                 elapsed = time.perf_counter() - start

@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answers questions about AI model licences from a reviewed knowledge base.",
     )
     parser.add_argument("--version", action="version", version=f"riderbot {version()}")
-    parser.add_argument("--knowledge", type=Path, help="knowledge folder (default: $RIDERBOT_KNOWLEDGE or the bundled one)")
+    parser.add_argument(
+        "--knowledge", type=Path, help="knowledge folder (default: $RIDERBOT_KNOWLEDGE or the bundled one)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -78,31 +80,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="interactive console: type questions, Ctrl-D or Ctrl-C to quit")
     sub.add_parser("run", help="connect to Discord and answer there (needs DISCORD_TOKEN)")
-    sub.add_parser("start", help="what `make run` does: `run` when DISCORD_TOKEN is set (environment or .env), "
-                                 "else explain how to get one and open the console")
+    sub.add_parser(
+        "start",
+        help="what `make run` does: `run` when DISCORD_TOKEN is set (environment or .env), "
+        "else explain how to get one and open the console",
+    )
 
     ev = sub.add_parser("eval", help="score the labelled question set")
-    ev.add_argument("file", nargs="?", type=Path, help="a YAML question file or folder (default: knowledge/eval)")
+    ev.add_argument(
+        "file", nargs="?", type=Path, help="a YAML question file or folder (default: knowledge/eval)"
+    )
     ev.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
-    bench = sub.add_parser("bench", help="measure matching speed, loading and memory against a plain baseline")
+    bench = sub.add_parser(
+        "bench", help="measure matching speed, loading and memory against a plain baseline"
+    )
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="a few seconds; fails only on a 10x regression")
 
     stats = sub.add_parser("stats", help="questions per day, outcome shares, top models and topics, feedback")
-    stats.add_argument("--days", type=bounded_int(1, MAX_DAYS, "--days"), default=30,
-                       help=f"how many days back, 1 to {MAX_DAYS:,} (default 30)")
+    stats.add_argument(
+        "--days",
+        type=bounded_int(1, MAX_DAYS, "--days"),
+        default=30,
+        help=f"how many days back, 1 to {MAX_DAYS:,} (default 30)",
+    )
     stats.add_argument("--json", action="store_true")
 
-    sub.add_parser("health", help="exit 0 when knowledge is valid, the database writable and the gateway heartbeat recent")
+    sub.add_parser(
+        "health",
+        help="exit 0 when knowledge is valid, the database writable and the gateway heartbeat recent",
+    )
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
     kb_sub.required = True
     kb_sub.add_parser("validate", help="check every knowledge file; exit 1 on any error")
     kb_sub.add_parser("readme", help="regenerate the table of covered models in README.md")
-    alias = kb_sub.add_parser("alias", help="add an alias to a model (validated, written to knowledge/edits/)")
+    alias = kb_sub.add_parser(
+        "alias", help="add an alias to a model (validated, written to knowledge/edits/)"
+    )
     alias.add_argument("model", help="the model: an id or any name riderbot knows, e.g. llama-2 or 'Llama 2'")
     alias.add_argument("alias", help="the new spelling, e.g. 'L2-chat'")
 
@@ -111,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     review_sub.required = True
     listing = review_sub.add_parser("list", help="list queue entries")
     listing.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="open")
-    listing.add_argument("--sort", choices=["count", "newest"], default="count", help="most asked first, or newest")
+    listing.add_argument(
+        "--sort", choices=["count", "newest"], default="count", help="most asked first, or newest"
+    )
     listing.add_argument("--limit", type=bounded_int(1, 100_000, "--limit"), default=50)
     listing.add_argument("--json", action="store_true")
     _scope_options(listing)
@@ -123,11 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--model", help="the model: an id or any name riderbot knows (or give --license)")
     resolve.add_argument("--license", help="the licence: an id or a name")
     resolve.add_argument("--topic", required=True)
-    resolve.add_argument("--force", action="store_true", help="re-decide an entry already resolved or dismissed")
+    resolve.add_argument(
+        "--force", action="store_true", help="re-decide an entry already resolved or dismissed"
+    )
     dismiss = review_sub.add_parser("dismiss", help="drop an entry (off-topic, spam, duplicate...)")
     dismiss.add_argument("id", type=ENTRY_ID)
     dismiss.add_argument("--reason", required=True)
-    dismiss.add_argument("--force", action="store_true", help="re-decide an entry already resolved or dismissed")
+    dismiss.add_argument(
+        "--force", action="store_true", help="re-decide an entry already resolved or dismissed"
+    )
     export_q = review_sub.add_parser("export", help="the queue as CSV on stdout (or JSON with --json)")
     export_q.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="all")
     export_q.add_argument("--json", action="store_true", help="a JSON array of entries instead of CSV")
@@ -140,9 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _scope_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--guild", type=bounded_int(1, MAX_ID, "--guild"), metavar="ID", help="only this server's entries")
+    group.add_argument(
+        "--guild", type=bounded_int(1, MAX_ID, "--guild"), metavar="ID", help="only this server's entries"
+    )
     group.add_argument("--dms", action="store_true", help="only entries from DMs and the command line")
-    group.add_argument("--maintainers", action="store_true", help="the maintainers' queue: DMs + forwarded entries")
+    group.add_argument(
+        "--maintainers", action="store_true", help="the maintainers' queue: DMs + forwarded entries"
+    )
 
 
 def _scope_of(args) -> object:
@@ -209,15 +237,20 @@ def _main(argv: list[str] | None = None) -> int:
     try:
         kb = load_knowledge(knowledge_dir)
     except KnowledgeError as exc:
-        print(f"riderbot: the knowledge base in {knowledge_dir} has {len(exc.problems)} problem(s):", file=sys.stderr)
+        print(
+            f"riderbot: the knowledge base in {knowledge_dir} has {len(exc.problems)} problem(s):",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_KNOWLEDGE
 
     if args.command == "kb":
         if args.kb_command == "validate":
-            print(f"ok: {len(kb.models)} models, {len(kb.licenses)} licences, {len(kb.sources)} sources, "
-                  f"{sum(len(m.riders) for m in kb.models.values())} riders")
+            print(
+                f"ok: {len(kb.models)} models, {len(kb.licenses)} licences, {len(kb.sources)} sources, "
+                f"{sum(len(m.riders) for m in kb.models.values())} riders"
+            )
             return EXIT_OK
         if args.kb_command == "readme":
             from bot.knowledge.table import update_readme
@@ -307,7 +340,10 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
                 print(json.dumps({"status": "unanswered", "error": "empty question"}) if as_json else "")
                 continue
             if len(q) > MAX_QUESTION_CHARS:  # refused, and not stored
-                print(json.dumps({"status": "unanswered", "error": _too_long(q)}) if as_json else _too_long(q), flush=True)
+                print(
+                    json.dumps({"status": "unanswered", "error": _too_long(q)}) if as_json else _too_long(q),
+                    flush=True,
+                )
                 continue
             start = time.perf_counter()
             answer = engine.ask(q)
@@ -344,7 +380,9 @@ async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
         return EXIT_USAGE
     storage = await open_storage(settings)
     try:
-        await storage.audit(None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias)
+        await storage.audit(
+            None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias
+        )
     finally:
         await storage.close()
     print(f"added alias {args.alias!r} to {args.model} (knowledge/edits/{kb.models[args.model].family}.yaml)")
@@ -375,8 +413,10 @@ async def _review_action(engine, storage, args) -> int:
             for r in rows:
                 where = f"guild {r['guild_id']}" if r["guild_id"] is not None else "DM/CLI"
                 fwd = " fwd" if r.get("forwarded_at") else ""
-                print(f"#{r['id']:<5} x{r['count']:<4} [{r['status']}{fwd}] {where:<26} {r['question'][:70]!r}  "
-                      f"guess: {r['best_guess'] or '-'}")
+                print(
+                    f"#{r['id']:<5} x{r['count']:<4} [{r['status']}{fwd}] {where:<26} {r['question'][:70]!r}  "
+                    f"guess: {r['best_guess'] or '-'}"
+                )
         return EXIT_OK
     if action == "export":
         status = None if args.status == "all" else args.status
@@ -401,7 +441,10 @@ async def _review_action(engine, storage, args) -> int:
                 print(f"{key:>18}: {value}")
         return EXIT_OK
     if entry["status"] != "open" and not args.force:
-        print(f"riderbot: #{args.id} is already {entry['status']}; add --force to decide it again", file=sys.stderr)
+        print(
+            f"riderbot: #{args.id} is already {entry['status']}; add --force to decide it again",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if action == "dismiss":
         await storage.dismiss(args.id, args.reason, None, scope="all")
@@ -458,8 +501,10 @@ def _license_arg(matcher, text: str) -> str | None:
     found = matcher.resolve(text)
     if found.kind == LICENSE:
         return found.ids[0]
-    print(f"riderbot: {text!r} is not a licence riderbot knows; licences: {', '.join(matcher.kb.licenses)}",
-          file=sys.stderr)
+    print(
+        f"riderbot: {text!r} is not a licence riderbot knows; licences: {', '.join(matcher.kb.licenses)}",
+        file=sys.stderr,
+    )
     return None
 
 

@@ -41,12 +41,24 @@ from bot.storage import Storage, StorageError, open_storage
 
 log = logging.getLogger("riderbot")
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.watch", "bot.cogs.cards", "bot.cogs.config", "bot.cogs.review",
-              "bot.cogs.kb", "bot.cogs.privacy", "bot.cogs.stats")
+EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.watch",
+    "bot.cogs.cards",
+    "bot.cogs.config",
+    "bot.cogs.review",
+    "bot.cogs.kb",
+    "bot.cogs.privacy",
+    "bot.cogs.stats",
+)
 
 # View Channels, Send Messages, Send Messages in Threads, Embed Links, Read Message History
 INVITE_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True, read_message_history=True
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
 )
 
 EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
@@ -54,8 +66,14 @@ EXIT_STORAGE = EXIT_UNAVAILABLE  # the database cannot be opened
 ACK_POLL_SECONDS = 0.5  # how often the bot looks for a new gateway heartbeat ACK (for the health file)
 # Loggers that write whole gateway events, request bodies or SQL parameters (question text, author ids)
 # at DEBUG: kept at INFO unless RIDERBOT_DISCORD_DEBUG is on
-PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook.async_", "discord.state", "discord.client",
-                   "aiosqlite")
+PAYLOAD_LOGGERS = (
+    "discord.gateway",
+    "discord.http",
+    "discord.webhook.async_",
+    "discord.state",
+    "discord.client",
+    "aiosqlite",
+)
 DRAIN_SECONDS = 5.0  # how long close() waits for answers in flight
 LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
 
@@ -70,15 +88,18 @@ def intents_for(settings: Settings) -> discord.Intents:
 
 
 def invite_url(application_id: int) -> str:
-    return discord.utils.oauth_url(application_id, permissions=INVITE_PERMISSIONS,
-                                   scopes=("bot", "applications.commands"))
+    return discord.utils.oauth_url(
+        application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
+    )
 
 
 class RiderTree(app_commands.CommandTree):
     """Errors from app commands become one short ephemeral sentence; unexpected ones are logged."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, app_commands.AppCommandError):
+        if isinstance(error, app_commands.CommandInvokeError) and isinstance(
+            error.original, app_commands.AppCommandError
+        ):
             error = error.original
         if isinstance(error, (NotModerator, LookupFailed, app_commands.NoPrivateMessage)):
             text = str(error)
@@ -104,7 +125,9 @@ class RiderBot(commands.Bot):
     the bot; extra keyword arguments go to ``commands.Bot`` (tests pass ``guild_ready_timeout`` and
     ``http_trace``)."""
 
-    def __init__(self, engine: Engine, storage: Storage, settings: Settings | None = None, **options: Any) -> None:
+    def __init__(
+        self, engine: Engine, storage: Storage, settings: Settings | None = None, **options: Any
+    ) -> None:
         self.settings = settings or Settings()
         options.setdefault("intents", intents_for(self.settings))
         super().__init__(
@@ -162,13 +185,20 @@ class RiderBot(commands.Bot):
             return False
         synced = await self.tree.sync(guild=guild)
         await self.storage.set_meta(key, digest)
-        log.info("synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+        log.info(
+            "synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally"
+        )
         return True
 
     async def on_ready(self) -> None:
         assert self.user is not None
-        log.info("logged in as %s (%s) in %d servers; invite: %s", self.user, self.user.id, len(self.guilds),
-                 invite_url(self.application_id or self.user.id))
+        log.info(
+            "logged in as %s (%s) in %d servers; invite: %s",
+            self.user,
+            self.user.id,
+            len(self.guilds),
+            invite_url(self.application_id or self.user.id),
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: mentions are questions (the Ask cog), watched channels the Watch cog."""
@@ -188,8 +218,12 @@ class RiderBot(commands.Bot):
         if self.settings.health_file is None:
             return
         try:
-            write_heartbeat(self.settings.health_file, round(ws.latency, 4), storage_problem=self.storage.health_problem,
-                            at=self.last_ack_at)
+            write_heartbeat(
+                self.settings.health_file,
+                round(ws.latency, 4),
+                storage_problem=self.storage.health_problem,
+                at=self.last_ack_at,
+            )
         except OSError as exc:
             log.warning("could not write the health file %s: %s", self.settings.health_file, exc)
 
@@ -243,8 +277,12 @@ async def serve(engine: Engine, settings: Settings, token: str) -> None:
     storage = await open_storage(settings)
     try:
         setup_logging(settings)
-        log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
-                 engine.kb.knowledge_date)
+        log.info(
+            "knowledge: %d models, %d licences, as of %s",
+            len(engine.kb.models),
+            len(engine.kb.licenses),
+            engine.kb.knowledge_date,
+        )
         async with RiderBot(engine, storage, settings) as bot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
@@ -253,8 +291,10 @@ async def serve(engine: Engine, settings: Settings, token: str) -> None:
             try:
                 await bot.login(token)
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                raise StartupError(f"cannot reach Discord ({discord.http.Route.BASE}): {exc or type(exc).__name__}; "
-                                   "check the network (or a proxy/firewall) and try again") from None
+                raise StartupError(
+                    f"cannot reach Discord ({discord.http.Route.BASE}): {exc or type(exc).__name__}; "
+                    "check the network (or a proxy/firewall) and try again"
+                ) from None
             try:
                 await bot.connect()
             finally:
@@ -279,7 +319,9 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
     try:
         engine = Engine.from_folder(folder)
     except KnowledgeError as exc:
-        print(f"riderbot: the knowledge base in {folder} has {len(exc.problems)} problem(s):", file=sys.stderr)
+        print(
+            f"riderbot: the knowledge base in {folder} has {len(exc.problems)} problem(s):", file=sys.stderr
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_KNOWLEDGE
@@ -292,13 +334,18 @@ def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
     except (discord.LoginFailure, discord.ConnectionClosed) as exc:
         if isinstance(exc, discord.ConnectionClosed) and exc.code != 4004:  # 4004: authentication failed
             raise
-        print("riderbot: Discord rejected DISCORD_TOKEN: copy the bot token again from "
-              "https://discord.com/developers/applications (Bot → Reset Token).", file=sys.stderr)
+        print(
+            "riderbot: Discord rejected DISCORD_TOKEN: copy the bot token again from "
+            "https://discord.com/developers/applications (Bot → Reset Token).",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except discord.PrivilegedIntentsRequired:
-        print("riderbot: RIDERBOT_MESSAGE_CONTENT is on but the Message Content intent is not enabled for this bot: "
-              "turn it on under Bot → Privileged Gateway Intents, or set RIDERBOT_MESSAGE_CONTENT=false.",
-              file=sys.stderr)
+        print(
+            "riderbot: RIDERBOT_MESSAGE_CONTENT is on but the Message Content intent is not enabled for this bot: "
+            "turn it on under Bot → Privileged Gateway Intents, or set RIDERBOT_MESSAGE_CONTENT=false.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except StorageError as exc:
         print(f"riderbot: {exc}", file=sys.stderr)

@@ -127,7 +127,9 @@ def load_items(path: Path, kb: KnowledgeBase) -> list[Item]:
                 errors.append(f"{where}: unknown topic {item.topic!r}")
             if item.verdict is not None and item.verdict not in VERDICTS:
                 errors.append(f"{where}: unknown verdict {item.verdict!r}")
-            if item.expect == ANSWERED and (item.topic is None or (item.model is None and item.license is None)):
+            if item.expect == ANSWERED and (
+                item.topic is None or (item.model is None and item.license is None)
+            ):
                 errors.append(f"{where}: an `answered` question needs topic and model (or license)")
             items.append(item)
     if errors:
@@ -137,9 +139,16 @@ def load_items(path: Path, kb: KnowledgeBase) -> list[Item]:
 
 def grade(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -> None:
     report.total += 1
-    right_subject = (item.model is not None and answer.model == item.model) or (
-        item.model is None and item.license is not None and answer.model is None and answer.license == item.license
-    ) or _same_rider_by_license(item, answer, kb)
+    right_subject = (
+        (item.model is not None and answer.model == item.model)
+        or (
+            item.model is None
+            and item.license is not None
+            and answer.model is None
+            and answer.license == item.license
+        )
+        or _same_rider_by_license(item, answer, kb)
+    )
     right = right_subject and answer.topic == item.topic
     if item.expect == ANSWERED:
         report.in_scope += 1

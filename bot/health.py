@@ -20,11 +20,16 @@ from bot.settings import Settings
 from bot.storage import StorageError, database_name, open_storage
 
 
-def write_heartbeat(path: Path, latency: float | None, storage_problem: str | None = None, *,
-                    at: float | None = None) -> None:
+def write_heartbeat(
+    path: Path, latency: float | None, storage_problem: str | None = None, *, at: float | None = None
+) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"at": time.time() if at is None else at, "latency": latency,
-                               "storage_problem": storage_problem}), encoding="utf-8")
+    tmp.write_text(
+        json.dumps(
+            {"at": time.time() if at is None else at, "latency": latency, "storage_problem": storage_problem}
+        ),
+        encoding="utf-8",
+    )
     tmp.replace(path)
 
 
@@ -67,8 +72,14 @@ async def run_health(settings: Settings, knowledge_dir: Path) -> int:
     else:
         age = time.time() - beat["at"]
         if age > limit:
-            checks.append(("gateway", False, f"no heartbeat ACK from Discord for {age:.0f} s (limit {limit:.0f} s): "
-                                             "the connection is down or silent"))
+            checks.append(
+                (
+                    "gateway",
+                    False,
+                    f"no heartbeat ACK from Discord for {age:.0f} s (limit {limit:.0f} s): "
+                    "the connection is down or silent",
+                )
+            )
         else:
             checks.append(("gateway", True, f"last heartbeat ACK {age:.0f} s ago"))
         problem = beat.get("storage_problem")

@@ -52,7 +52,9 @@ class Settings:
     db_timeout: float = 5.0  # seconds to wait for a database another process holds locked
     db_sync: str = "normal"  # SQLite: normal (a commit survives the process dying) | full (and a power cut)
     queue_expire_days: int = 180  # open review-queue entries not asked for this long are deleted (0: never)
-    queue_max_open: int = 50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
+    queue_max_open: int = (
+        50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
+    )
 
     @property
     def database_target(self) -> str:
@@ -64,7 +66,9 @@ class Settings:
         return self.database_target.startswith(("postgresql://", "postgres://"))
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> Settings:
         env: dict[str, str] = {}
         if dotenv is not None:
             env.update(read_dotenv(dotenv))
@@ -136,13 +140,17 @@ class Settings:
         return cls(
             discord_token=token,
             db_path=db,
-            knowledge_dir=Path(env["RIDERBOT_KNOWLEDGE"]) if env.get("RIDERBOT_KNOWLEDGE") else default_knowledge_dir(),
+            knowledge_dir=Path(env["RIDERBOT_KNOWLEDGE"])
+            if env.get("RIDERBOT_KNOWLEDGE")
+            else default_knowledge_dir(),
             message_content=flag("RIDERBOT_MESSAGE_CONTENT", False),
             dev_guild=integer("RIDERBOT_DEV_GUILD", None),
             log_level=(env.get("RIDERBOT_LOG_LEVEL") or "INFO").upper(),
             log_questions=flag("RIDERBOT_LOG_QUESTIONS", False),
             retention_days=integer("RIDERBOT_RETENTION_DAYS", 90) or 0,
-            health_file=Path(env["RIDERBOT_HEALTH_FILE"]) if env.get("RIDERBOT_HEALTH_FILE") else db.with_suffix(".health"),
+            health_file=Path(env["RIDERBOT_HEALTH_FILE"])
+            if env.get("RIDERBOT_HEALTH_FILE")
+            else db.with_suffix(".health"),
             database=database if postgres else None,
             db_timeout=number("RIDERBOT_DB_TIMEOUT", 5.0),
             db_sync=choice("RIDERBOT_DB_SYNC", ("normal", "full"), "normal"),

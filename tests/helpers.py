@@ -39,15 +39,25 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 2.0) -
         await asyncio.sleep(0.01)
 
 
-def make_bot(fake: FakeDiscord, engine: Engine, storage: Storage, *, message_content: bool = True,
-             dev_guild: int | None = None, health_file: Path | None = None, **options: Any) -> RiderBot:
+def make_bot(
+    fake: FakeDiscord,
+    engine: Engine,
+    storage: Storage,
+    *,
+    message_content: bool = True,
+    dev_guild: int | None = None,
+    health_file: Path | None = None,
+    **options: Any,
+) -> RiderBot:
     settings = Settings(message_content=message_content, dev_guild=dev_guild, health_file=health_file)
     options.setdefault("guild_ready_timeout", 0.05)
     return RiderBot(engine, storage, settings, http_trace=fake.loopback_guard(), **options)
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeDiscord, engine: Engine, db_path: Path, **kwargs: Any) -> AsyncIterator[RiderBot]:
+async def running_bot(
+    fake: FakeDiscord, engine: Engine, db_path: Path, **kwargs: Any
+) -> AsyncIterator[RiderBot]:
     """A RiderBot on a freshly opened database at ``db_path``, connected and ready; on exit the bot
     closes, then the storage (as ``riderbot run`` does)."""
     storage = await Storage.open(db_path)
@@ -72,8 +82,12 @@ def mention(fake: FakeDiscord, text: str) -> str:
 
 
 def custom_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
-            if "custom_id" in c]
+    return [
+        c["custom_id"]
+        for row in message.get("components", [])
+        for c in row.get("components", [])
+        if "custom_id" in c
+    ]
 
 
 def button_rows(message: dict) -> list[list[dict]]:
@@ -117,6 +131,8 @@ def assert_no_pings(fake: FakeDiscord, start: int = 0) -> int:
         mentions = body.get("allowed_mentions")
         assert mentions is not None, f"{path}: no allowed_mentions in {body!r}"
         assert mentions.get("parse") == [], f"{path}: allowed_mentions {mentions!r}"
-        assert not mentions.get("users") and not mentions.get("roles"), f"{path}: allowed_mentions {mentions!r}"
+        assert not mentions.get("users") and not mentions.get("roles"), (
+            f"{path}: allowed_mentions {mentions!r}"
+        )
         assert not mentions.get("replied_user"), f"{path}: allowed_mentions {mentions!r}"
     return len(bodies)

@@ -18,7 +18,19 @@ import pytest
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-JSON_KEYS = {"status", "model", "license", "topic", "verdict", "answer", "quotes", "url", "candidates", "unknown_model", "confidence"}
+JSON_KEYS = {
+    "status",
+    "model",
+    "license",
+    "topic",
+    "verdict",
+    "answer",
+    "quotes",
+    "url",
+    "candidates",
+    "unknown_model",
+    "confidence",
+}
 
 
 def test_ask_prints_a_readable_answer(capsys):
@@ -35,7 +47,12 @@ def test_ask_json_shape(capsys):
     assert main(["ask", "--json", "is mistral 7b free for commercial use"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert JSON_KEYS <= set(data)
-    assert (data["status"], data["model"], data["topic"], data["verdict"]) == ("answered", "mistral-7b", "commercial-use", "yes")
+    assert (data["status"], data["model"], data["topic"], data["verdict"]) == (
+        "answered",
+        "mistral-7b",
+        "commercial-use",
+        "yes",
+    )
     assert data["quotes"] and {"text", "source"} == set(data["quotes"][0])
     assert data["candidates"] is None and data["unknown_model"] is None
 
@@ -43,14 +60,25 @@ def test_ask_json_shape(capsys):
 def test_ask_json_clarify_and_unanswered(capsys):
     main(["ask", "--json", "can i use llama commercially"])
     clarify = json.loads(capsys.readouterr().out)
-    assert clarify["status"] == "clarify" and {"model": "llama-2", "topic": "commercial-use"} in clarify["candidates"]
+    assert (
+        clarify["status"] == "clarify"
+        and {"model": "llama-2", "topic": "commercial-use"} in clarify["candidates"]
+    )
     main(["ask", "--json", "is XTTS ok for commercial use?"])
     unanswered = json.loads(capsys.readouterr().out)
-    assert unanswered["status"] == "unanswered" and unanswered["unknown_model"] == "XTTS" and unanswered["verdict"] is None
+    assert (
+        unanswered["status"] == "unanswered"
+        and unanswered["unknown_model"] == "XTTS"
+        and unanswered["verdict"] is None
+    )
 
 
 def test_ask_json_stdin_one_object_per_line_in_order(monkeypatch, capsys):
-    questions = ["is llama 3.1 ok commercially", "how much vram for llama 2 70b", "can i use qwen commercially"]
+    questions = [
+        "is llama 3.1 ok commercially",
+        "how much vram for llama 2 70b",
+        "can i use qwen commercially",
+    ]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(questions) + "\n"))
     assert main(["ask", "--json", "-"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -87,8 +115,12 @@ def test_chat_answers_and_ends_on_eof():
 
 
 def test_console_script_runs_as_a_process():
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--json", "llama 3 outputs to train another llm?"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", "llama 3 outputs to train another llm?"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verdict"] == "no"
 
@@ -112,7 +144,11 @@ def test_ask_into_a_closed_pipe_ends_quietly(tmp_path):
     """`riderbot ask ... | head -1`: no BrokenPipeError traceback when the reader goes away."""
     proc = subprocess.run(
         f"{sys.executable} -m bot.cli ask 'can i train my model on llama 2 outputs?' | head -1",
-        shell=True, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.stdout.startswith("No: Llama 2") and len(proc.stdout.splitlines()) == 1
@@ -121,8 +157,15 @@ def test_ask_into_a_closed_pipe_ends_quietly(tmp_path):
 
 def test_ctrl_c_ends_the_console_on_the_first_press(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RIDERBOT_DB": str(tmp_path / "chat.db")}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     try:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write("is mistral 7b ok for commercial use\n")
@@ -145,19 +188,29 @@ def test_ctrl_c_ends_the_console_on_the_first_press(tmp_path):
 
 def test_start_without_a_token_explains_and_opens_the_console(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "start"], input="is mistral 7b ok commercially\n",
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                          env={**env, "PYTHONPATH": str(ROOT), "RIDERBOT_DB": str(tmp_path / "x.db")})
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "start"],
+        input="is mistral 7b ok commercially\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "RIDERBOT_DB": str(tmp_path / "x.db")},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("No DISCORD_TOKEN set") and "Yes: Mistral 7B" in proc.stdout
 
 
-@pytest.mark.parametrize("line", [
-    "export DISCORD_TOKEN=AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC",
-    "DISCORD_TOKEN='AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC'  # my bot",
-    'DISCORD_TOKEN = "AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC"',
-    "DISCORD_TOKEN=AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC # comment",
-], ids=["export", "single-quotes-comment", "spaces-double-quotes", "inline-comment"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "export DISCORD_TOKEN=AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC",
+        "DISCORD_TOKEN='AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC'  # my bot",
+        'DISCORD_TOKEN = "AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC"',
+        "DISCORD_TOKEN=AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC # comment",
+    ],
+    ids=["export", "single-quotes-comment", "spaces-double-quotes", "inline-comment"],
+)
 def test_dotenv_lines_are_read_as_people_write_them(tmp_path, line):
     from bot.settings import Settings
 
@@ -166,8 +219,10 @@ def test_dotenv_lines_are_read_as_people_write_them(tmp_path, line):
     settings = Settings.from_env({}, dotenv=dotenv)
     assert settings.check_token() == "AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC"
     assert settings.log_level == "DEBUG"
-    assert Settings.from_env({"DISCORD_TOKEN": "from.the.environment"}, dotenv=dotenv).discord_token == \
-        "from.the.environment"  # the real environment wins
+    assert (
+        Settings.from_env({"DISCORD_TOKEN": "from.the.environment"}, dotenv=dotenv).discord_token
+        == "from.the.environment"
+    )  # the real environment wins
 
 
 def test_make_run_decides_through_riderbot_start():

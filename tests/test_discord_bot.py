@@ -48,7 +48,9 @@ async def world(shipped_kb, tmp_path_factory):
         fake.add_user("helper", roles=["Helper"])
         fake.add_user("otherbot", bot=True)
         fake.add_forum("licence-forum")
-        async with running_bot(fake, Engine(shipped_kb), tmp_path_factory.mktemp("discord") / "riderbot.db") as bot:
+        async with running_bot(
+            fake, Engine(shipped_kb), tmp_path_factory.mktemp("discord") / "riderbot.db"
+        ) as bot:
             yield fake, bot
 
 
@@ -73,7 +75,9 @@ async def each_test(world):
 
 
 async def queued(bot, question: str) -> dict | None:
-    return next((e for e in await bot.storage.list_queue(limit=1000, scope="all") if e["question"] == question), None)
+    return next(
+        (e for e in await bot.storage.list_queue(limit=1000, scope="all") if e["question"] == question), None
+    )
 
 
 # -- startup ---------------------------------------------------------------------------------------
@@ -82,8 +86,19 @@ async def queued(bot, question: str) -> dict | None:
 async def test_startup_syncs_commands_and_asks_for_the_right_intents(fake, bot):
     assert bot.commands_synced is True
     names = {(c["name"], c.get("type", 1)) for c in fake.global_commands}
-    assert names == {("ask", 1), ("license", 1), ("compare", 1), ("topics", 1), ("help", 1), ("config", 1),
-                     ("review", 1), ("kb", 1), ("privacy", 1), ("stats", 1), ("Ask riderbot", 3)}
+    assert names == {
+        ("ask", 1),
+        ("license", 1),
+        ("compare", 1),
+        ("topics", 1),
+        ("help", 1),
+        ("config", 1),
+        ("review", 1),
+        ("kb", 1),
+        ("privacy", 1),
+        ("stats", 1),
+        ("Ask riderbot", 3),
+    }
     config = next(c for c in fake.global_commands if c["name"] == "config")
     assert {o["name"] for o in config["options"]} == {"watch", "unwatch", "modrole", "logchannel", "show"}
     assert int(config["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
@@ -106,7 +121,9 @@ async def test_mention_gets_a_reply_with_the_verdict(fake, bot):
     embed = embed_of(reply)
     assert embed["title"].startswith(verdict_title("yes")) and "Gemma" in embed["title"]
     assert "commercial use" in embed["title"]
-    assert any(f["name"].startswith("What the licence says") and f["value"].startswith("> ") for f in embed["fields"])
+    assert any(
+        f["name"].startswith("What the licence says") and f["value"].startswith("> ") for f in embed["fields"]
+    )
     licence = next(f for f in embed["fields"] if f["name"] == "Licence")
     assert "Gemma" in licence["value"] and "](https://" in licence["value"]
     assert "not legal advice" in embed["footer"]["text"] and "Knowledge as of" in embed["footer"]["text"]
@@ -119,7 +136,9 @@ async def test_a_dm_is_a_question_without_mentioning(fake):
     ex = await fake.send_message("is mistral 7b free for commercial use", author="bob", dm=True)
     reply = await ex.reply()
     assert "guild_id" not in reply
-    assert embed_of(reply)["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed_of(reply)["title"]
+    assert (
+        embed_of(reply)["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed_of(reply)["title"]
+    )
 
 
 async def test_a_bare_mention_explains_how_to_ask(fake):
@@ -154,7 +173,9 @@ async def test_slash_ask_works_in_dms(fake):
 
 
 async def test_context_menu_answers_the_selected_message_as_a_reply(fake, bot):
-    question = await fake.send_message("can i train my model on llama 2 outputs?", author="bob", channel="general")
+    question = await fake.send_message(
+        "can i train my model on llama 2 outputs?", author="bob", channel="general"
+    )
     await fake.assert_no_bot_message(within=0.05)  # general is not watched: no unprompted answer
     h = await fake.message_command("Ask riderbot", question.payload, user="alice")
     cb = await h.response()
@@ -254,13 +275,19 @@ async def test_license_card_has_one_line_per_topic(fake, bot):
     assert "Llama 3.1 Community License" in embed["description"]
     for topic in bot.engine.kb.topics.values():
         assert f"**{topic.name}**" in embed["description"]
-    typed = callback_embed(await (await fake.slash("license", {"model": "meta-llama/Llama-2-7b-hf"})).response())
+    typed = callback_embed(
+        await (await fake.slash("license", {"model": "meta-llama/Llama-2-7b-hf"})).response()
+    )
     assert typed["title"] == "Llama 2"
 
 
 async def test_license_with_an_unknown_or_ambiguous_name_says_so(fake):
     cb = await (await fake.slash("license", {"model": "frobnicator 9000"})).response()
-    assert is_ephemeral(cb) and "frobnicator 9000" in cb["data"]["content"] and "/topics" in cb["data"]["content"]
+    assert (
+        is_ephemeral(cb)
+        and "frobnicator 9000" in cb["data"]["content"]
+        and "/topics" in cb["data"]["content"]
+    )
     cb = await (await fake.slash("license", {"model": "llama"})).response()
     assert is_ephemeral(cb) and "Llama 2" in cb["data"]["content"] and "Llama 4" in cb["data"]["content"]
     cb = await (await fake.slash("license", {"model": "JASCO"})).response()  # a not-covered name
@@ -283,8 +310,11 @@ async def test_license_gemma_is_ambiguous_as_in_a_question_and_offers_the_member
 async def test_compare_shows_one_topic_for_several_models(fake):
     topics = await (await fake.autocomplete("compare", {"topic": "outputs"})).choices()
     assert topics[0]["value"] == "outputs-training"
-    models = await (await fake.autocomplete("compare", {"topic": "outputs-training", "models": "Llama 2, llama 3."},
-                                            focused="models")).choices()
+    models = await (
+        await fake.autocomplete(
+            "compare", {"topic": "outputs-training", "models": "Llama 2, llama 3."}, focused="models"
+        )
+    ).choices()
     assert models and all(c["value"].startswith("Llama 2, ") and len(c["value"]) <= 100 for c in models)
     h = await fake.slash("compare", {"topic": "outputs-training", "models": "Llama 2, Llama 3.1, Mistral 7B"})
     embed = callback_embed(await h.response())
@@ -328,10 +358,14 @@ async def test_config_watch_is_for_moderators_only(fake, bot):
     assert fake.channel_id("bot-commands") in await bot.storage.watched_channels(fake.guild_id)
 
     # a configured moderator role counts too
-    refused = await (await fake.slash("config unwatch", {"channel": "bot-commands"}, user="helper")).response()
+    refused = await (
+        await fake.slash("config unwatch", {"channel": "bot-commands"}, user="helper")
+    ).response()
     assert refused["data"]["content"] == NOT_MODERATOR
     await (await fake.slash("config modrole", {"role": "Helper"}, user="mod")).response()
-    unwatched = await (await fake.slash("config unwatch", {"channel": "bot-commands"}, user="helper")).response()
+    unwatched = await (
+        await fake.slash("config unwatch", {"channel": "bot-commands"}, user="helper")
+    ).response()
     assert unwatched["data"]["content"].startswith("No longer watching")
     assert fake.channel_id("bot-commands") not in bot.watched
     await (await fake.slash("config modrole", {}, user="mod")).response()  # clear it again
@@ -341,8 +375,9 @@ async def test_config_watch_is_for_moderators_only(fake, bot):
 async def test_an_unprompted_answer_can_be_removed_by_the_member_who_asked_and_no_one_else(fake, bot):
     await (await fake.slash("config watch", {"channel": "bot-commands"}, user="mod")).response()
     try:
-        ex = await fake.send_message("can i train my model on llama 2 outputs?", author="alice",
-                                     channel="bot-commands")
+        ex = await fake.send_message(
+            "can i train my model on llama 2 outputs?", author="alice", channel="bot-commands"
+        )
         reply = await ex.reply()
         remove = f"rb:remove:{fake.user_id('alice')}"
         assert custom_ids(reply) == [*VOTES, remove]
@@ -354,8 +389,9 @@ async def test_an_unprompted_answer_can_be_removed_by_the_member_who_asked_and_n
         await (await fake.click(remove, message=reply, user="alice")).response()
         await fake.wait_for(lambda: int(reply["id"]) in fake.deleted_message_ids, description="the removal")
         # answers to a mention or /ask carry no Remove button: the member asked for them
-        asked = await (await fake.send_message(mention(fake, "is mistral 7b free for commercial use"),
-                                               channel="general")).reply()
+        asked = await (
+            await fake.send_message(mention(fake, "is mistral 7b free for commercial use"), channel="general")
+        ).reply()
         assert custom_ids(asked) == VOTES
     finally:
         await (await fake.slash("config unwatch", {"channel": "bot-commands"}, user="mod")).response()
@@ -366,25 +402,34 @@ async def test_a_watched_forum_is_answered_in_its_posts(fake, bot):
     assert "in its posts" in cb["data"]["content"]
     assert fake.channel_id("licence-forum") in bot.watched
     try:
-        post = await fake.create_post("licence-forum", "Mistral for my startup?", "is mistral 7b free for commercial use",
-                                      author="alice")
+        post = await fake.create_post(
+            "licence-forum",
+            "Mistral for my startup?",
+            "is mistral 7b free for commercial use",
+            author="alice",
+        )
         reply = await post.reply()
         assert reply["channel_id"] == str(post.channel_id) != str(fake.channel_id("licence-forum"))
         assert embed_of(reply)["title"].startswith(verdict_title("yes"))
         assert f"rb:remove:{fake.user_id('alice')}" in custom_ids(reply)
-        later = await fake.send_message("can i train my model on llama 2 outputs?", author="bob",
-                                        channel="Mistral for my startup?")
+        later = await fake.send_message(
+            "can i train my model on llama 2 outputs?", author="bob", channel="Mistral for my startup?"
+        )
         assert embed_of(await later.reply())["title"].startswith(verdict_title("no"))
     finally:
         await (await fake.slash("config unwatch", {"channel": "licence-forum"}, user="mod")).response()
-    quiet = await fake.create_post("licence-forum", "Another post", "is llama 3.1 ok commercially", author="bob")
+    quiet = await fake.create_post(
+        "licence-forum", "Another post", "is llama 3.1 ok commercially", author="bob"
+    )
     await fake.assert_no_bot_message(within=0.2, channel=quiet.channel_id)
 
 
 async def test_watched_channel_answers_only_answered_outcomes_and_logs_the_rest(fake, bot):
     await (await fake.slash("config watch", {"channel": "bot-commands"}, user="mod")).response()
     try:
-        ex = await fake.send_message("is mistral 7b free for commercial use", author="alice", channel="bot-commands")
+        ex = await fake.send_message(
+            "is mistral 7b free for commercial use", author="alice", channel="bot-commands"
+        )
         reply = await ex.reply()
         assert embed_of(reply)["title"].startswith(verdict_title("yes"))
 
@@ -401,7 +446,9 @@ async def test_watched_channel_answers_only_answered_outcomes_and_logs_the_rest(
         assert await queued(bot, "lol nice") is None  # chatter is not a licence question
 
         # another channel's copy of the same answer is fine
-        other = await fake.send_message(mention(fake, "is mistral 7b free for commercial use"), channel="general")
+        other = await fake.send_message(
+            mention(fake, "is mistral 7b free for commercial use"), channel="general"
+        )
         await other.reply()
     finally:
         await (await fake.slash("config unwatch", {"channel": "bot-commands"}, user="mod")).response()
@@ -412,7 +459,9 @@ async def test_watched_channel_answers_only_answered_outcomes_and_logs_the_rest(
 
 async def test_cooldown_message_on_the_sixth_quick_question(fake):
     for n in range(ASK_RATE):
-        ex = await fake.send_message(mention(fake, f"is mistral 7b free for commercial use {n}"), author="bob")
+        ex = await fake.send_message(
+            mention(fake, f"is mistral 7b free for commercial use {n}"), author="bob"
+        )
         assert embed_of(await ex.reply())["title"].startswith(verdict_title("yes"))
     sixth = await fake.send_message(mention(fake, "is llama 3.1 ok commercially"), author="bob")
     reply = await sixth.reply()
@@ -422,9 +471,13 @@ async def test_cooldown_message_on_the_sixth_quick_question(fake):
 
     # slash: the same budget per user, told ephemerally
     for _ in range(ASK_RATE):
-        cb = await (await fake.slash("ask", {"question": "is llama 3.1 ok commercially"}, user="alice")).response()
+        cb = await (
+            await fake.slash("ask", {"question": "is llama 3.1 ok commercially"}, user="alice")
+        ).response()
         assert not is_ephemeral(cb)
-    cb = await (await fake.slash("ask", {"question": "is llama 3.1 ok commercially"}, user="alice")).response()
+    cb = await (
+        await fake.slash("ask", {"question": "is llama 3.1 ok commercially"}, user="alice")
+    ).response()
     assert is_ephemeral(cb) and "asking quickly" in cb["data"]["content"]
 
 
@@ -455,7 +508,9 @@ async def test_a_1001_character_question_is_refused(fake, bot):
     ex = await fake.send_message(mention(fake, long_question), author="alice")
     reply = await ex.reply()
     assert "1,001 characters" in reply["content"] and not reply["embeds"]
-    exactly = await (await fake.slash("ask", {"question": long_question[:MAX_QUESTION]}, user="alice")).response()
+    exactly = await (
+        await fake.slash("ask", {"question": long_question[:MAX_QUESTION]}, user="alice")
+    ).response()
     assert not is_ephemeral(exactly)
 
 
@@ -463,7 +518,9 @@ async def test_messages_from_bots_are_ignored(fake, bot):
     await (await fake.slash("config watch", {"channel": "bot-commands"}, user="mod")).response()
     try:
         await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="otherbot")
-        await fake.send_message("is mistral 7b free for commercial use", author="otherbot", channel="bot-commands")
+        await fake.send_message(
+            "is mistral 7b free for commercial use", author="otherbot", channel="bot-commands"
+        )
         await fake.send_message("is mistral 7b free for commercial use", author="otherbot", dm=True)
         await fake.assert_no_bot_message(within=0.25)
     finally:
@@ -506,8 +563,12 @@ async def test_every_kind_of_message_the_bot_sends_pings_no_one(fake, bot):
     text = "<@&1> @everyone can I use gemma 2 in my saas? <@" + str(fake.user_id("bob")) + ">"
     await (await fake.send_message(mention(fake, text), author="alice")).reply()  # a reply
     await (await fake.send_message("can i use llama commercially", author="bob", dm=True)).reply()  # a DM
-    clarify = await (await fake.slash("ask", {"question": "can i use llama commercially"}, user="helper")).message()
-    await (await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="helper")).response()  # an edit
+    clarify = await (
+        await fake.slash("ask", {"question": "can i use llama commercially"}, user="helper")
+    ).message()
+    await (
+        await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="helper")
+    ).response()  # an edit
     await (await fake.click("rb:vote:up", message=clarify, user="helper")).response()  # an ephemeral callback
     await (await fake.slash("license", {"model": "llama"}, user="helper")).response()
     await (await fake.send_message(mention(fake, ""), author="helper")).reply()  # how to ask

@@ -59,22 +59,35 @@ async def test_a_slow_ask_is_deferred_then_answered_by_editing(fake, engine, tmp
         assert (await h.response())["type"] == 5  # "riderbot is thinking..."
         message = await h.message(timeout=3)
         assert "Mistral 7B" in embed_of(message)["title"]
-        assert [c["custom_id"] for row in message["components"] for c in row["components"]] == \
-            ["rb:vote:up", "rb:vote:down"]
+        assert [c["custom_id"] for row in message["components"] for c in row["components"]] == [
+            "rb:vote:up",
+            "rb:vote:down",
+        ]
 
 
-async def test_a_missed_interaction_deadline_keeps_the_question_and_logs_one_line(fake, engine, tmp_path, caplog):
+async def test_a_missed_interaction_deadline_keeps_the_question_and_logs_one_line(
+    fake, engine, tmp_path, caplog
+):
     fake.interaction_deadline = 0.3
     async with running_bot(fake, engine, tmp_path / "riderbot.db") as bot:
-        fake.delay_next("POST", "/interactions/{id}/{token}/callback", 0.5)  # Discord gets the answer too late
+        fake.delay_next(
+            "POST", "/interactions/{id}/{token}/callback", 0.5
+        )  # Discord gets the answer too late
         with caplog.at_level(logging.INFO):
             h = await fake.slash("ask", {"question": UNANSWERED}, user="bob")
-            await fake.wait_for(lambda: any(r.status == 404 for r in fake.requests_matching(
-                "POST", "/interactions/{id}/{token}/callback")), description="the late callback")
+            await fake.wait_for(
+                lambda: any(
+                    r.status == 404
+                    for r in fake.requests_matching("POST", "/interactions/{id}/{token}/callback")
+                ),
+                description="the late callback",
+            )
             entry = await eventually(lambda: bot.storage.list_queue(limit=10, scope="all"))
             await asyncio.sleep(0.2)
         assert not h.callbacks  # Discord never took the answer ...
-        assert entry[0]["question"] == UNANSWERED and entry[0]["user_id"] == fake.user_id("bob")  # ... but it is kept
+        assert entry[0]["question"] == UNANSWERED and entry[0]["user_id"] == fake.user_id(
+            "bob"
+        )  # ... but it is kept
         assert not tracebacks(caplog), [r.getMessage() for r in tracebacks(caplog)]
         assert any("expired before riderbot answered" in r.getMessage() for r in caplog.records)
 
@@ -84,13 +97,18 @@ async def test_a_send_retried_after_a_500_is_created_once(fake, engine, tmp_path
         fake.fail_after_next("POST", "/channels/{id}/messages")  # Discord created it, then answered 500
         ex = await fake.send_message(mention(fake, "is mistral 7b free for commercial use"), author="alice")
         await ex.reply(timeout=5)
-        await fake.wait_for(lambda: len(fake.requests_matching("POST", "/channels/{id}/messages")) >= 2,
-                            timeout=5, description="discord.py's retry")
+        await fake.wait_for(
+            lambda: len(fake.requests_matching("POST", "/channels/{id}/messages")) >= 2,
+            timeout=5,
+            description="discord.py's retry",
+        )
         await fake.assert_no_bot_message(within=0.3)
         posts = fake.requests_matching("POST", "/channels/{id}/messages")
         assert [r.status for r in posts] == [500, 200]
         assert posts[0].json["nonce"] == posts[1].json["nonce"] and posts[1].json["enforce_nonce"] is True
-        replies = [m for m in fake.bot_messages if (m.get("message_reference") or {}).get("message_id") == str(ex.id)]
+        replies = [
+            m for m in fake.bot_messages if (m.get("message_reference") or {}).get("message_id") == str(ex.id)
+        ]
         assert len(replies) == 1 and fake.nonce_replays == 1
 
 
@@ -149,7 +167,9 @@ async def test_a_large_review_export_fits_one_discord_upload(engine, tmp_path):
             rng = random.Random(13)
             for _ in range(150):  # 150 open 1,000-character questions: 150 KB of CSV that barely compresses
                 text = " ".join("".join(rng.choices(string.ascii_lowercase, k=9)) for _ in range(100))
-                await bot.storage.log_question(Asked(text, "unanswered", fake.guild_id, None, fake.user_id("bob")))
+                await bot.storage.log_question(
+                    Asked(text, "unanswered", fake.guild_id, None, fake.user_id("bob"))
+                )
             h = await fake.slash("review export", {}, user="mod")
             await h.followup(timeout=5)
             await fake.wait_for(lambda: len(h.followups) >= 2 or None, timeout=5, description="the parts")

@@ -44,7 +44,9 @@ async def test_buttons_work_after_a_restart_and_commands_are_synced_once(fake, e
     db = tmp_path / "riderbot.db"
     async with running_bot(fake, engine, db) as first:
         assert first.commands_synced is True
-        answer = await (await fake.slash("ask", {"question": "is mistral 7b free for commercial use"})).message()
+        answer = await (
+            await fake.slash("ask", {"question": "is mistral 7b free for commercial use"})
+        ).message()
         clarify = await (await fake.slash("ask", {"question": "can i use llama commercially"})).message()
         await eventually(lambda: first.storage.get_answer(int(answer["id"])))
         await eventually(lambda: first.storage.get_answer(int(clarify["id"])))
@@ -63,7 +65,9 @@ async def test_buttons_work_after_a_restart_and_commands_are_synced_once(fake, e
         assert again["data"]["content"] == VOTE_TWICE  # bob voted before the restart
         assert await second.storage.vote_counts(int(answer["id"])) == (2, 0)
 
-        pick = await (await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="alice")).response()
+        pick = await (
+            await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="alice")
+        ).response()
         assert pick["type"] == 7
         assert callback_embed(pick)["title"].startswith(verdict_title("conditional"))
         assert custom_ids(pick["data"]) == ["rb:vote:up", "rb:vote:down"]
@@ -77,8 +81,19 @@ async def test_dev_guild_gets_a_copy_of_the_commands(fake, engine, tmp_path):
         assert bot.commands_synced is True
         assert not fake.requests_matching("PUT", "/applications/{id}/commands")
         names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
-        assert {"ask", "license", "compare", "topics", "help", "config", "review", "kb", "privacy", "stats",
-                "Ask riderbot"} == names
+        assert {
+            "ask",
+            "license",
+            "compare",
+            "topics",
+            "help",
+            "config",
+            "review",
+            "kb",
+            "privacy",
+            "stats",
+            "Ask riderbot",
+        } == names
         cb = await (await fake.slash("ask", {"question": "can I use gemma 2 in my saas?"})).response()
         assert cb["type"] == 4 and fake.interactions[-1].payload["data"]["guild_id"] == str(fake.guild_id)
     fake.assert_no_unexpected_requests()

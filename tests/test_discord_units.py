@@ -128,7 +128,9 @@ def test_answer_views(shipped_kb, engine):
     assert all(isinstance(i, VoteButton) for i in answered.children) and answered.timeout is None
 
     clarify = engine.ask("can i use llama commercially")
-    many = dataclasses.replace(clarify, candidates=tuple(Candidate(m, "commercial-use") for m in shipped_kb.models))
+    many = dataclasses.replace(
+        clarify, candidates=tuple(Candidate(m, "commercial-use") for m in shipped_kb.models)
+    )
     view = answer_view(shipped_kb, many)
     assert len(view.children) == 25 and all(isinstance(i, PickButton) for i in view.children)
     assert [i.row for i in view.children] == [n // 5 for n in range(25)]
@@ -141,8 +143,10 @@ def test_answer_views(shipped_kb, engine):
 
 
 def test_question_cleaning_and_limits():
-    assert clean_question("<@123> can I use <@!456> <@&789> gemma in <#42> @everyone @here?") == \
-        "can I use gemma in ?"
+    assert (
+        clean_question("<@123> can I use <@!456> <@&789> gemma in <#42> @everyone @here?")
+        == "can I use gemma in ?"
+    )
     assert too_long("x" * 1000) is None
     assert "1,001 characters" in too_long("x" * 1001)
 

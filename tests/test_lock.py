@@ -32,7 +32,9 @@ def wanted(dev: bool) -> list[Requirement]:
     reqs = list(project["dependencies"])
     if dev:
         reqs += project["optional-dependencies"]["test"]
-        reqs += tomllib.loads((ROOT / "fakediscord" / "pyproject.toml").read_text())["project"]["dependencies"]
+        reqs += tomllib.loads((ROOT / "fakediscord" / "pyproject.toml").read_text())["project"][
+            "dependencies"
+        ]
     return [Requirement(r) for r in reqs]
 
 
@@ -46,8 +48,9 @@ def test_the_lock_pins_every_requirement_at_a_version_it_accepts(name, dev):
     for req in wanted(dev):
         key = canonicalize_name(req.name)
         assert key in pinned, f"{req.name} is required by pyproject.toml but not pinned in {name}: {FIX}"
-        assert req.specifier.contains(pinned[key], prereleases=True), \
+        assert req.specifier.contains(pinned[key], prereleases=True), (
             f"{name} pins {req.name}=={pinned[key]}, outside {req}: {FIX}"
+        )
 
 
 @pytest.mark.parametrize(("name", "dev"), [("requirements.lock", False), ("requirements-dev.lock", True)])
@@ -60,14 +63,16 @@ def test_the_lock_is_closed_under_dependencies(name, dev):
                 continue
             key = canonicalize_name(req.name)
             assert key in pinned, f"{package} needs {req} but {name} does not pin it: {FIX}"
-            assert req.specifier.contains(pinned[key], prereleases=True), \
+            assert req.specifier.contains(pinned[key], prereleases=True), (
                 f"{package} needs {req}, {name} pins {pinned[key]}: {FIX}"
+            )
 
 
 def test_what_make_installed_is_what_the_dev_lock_says():
     for package, version in pins(ROOT / "requirements-dev.lock").items():
-        assert metadata.version(package) == version, \
+        assert metadata.version(package) == version, (
             f"{package} {metadata.version(package)} is installed, the lock says {version}: run `make install`"
+        )
 
 
 def test_the_runtime_lock_is_the_dev_locks_runtime_part():

@@ -34,12 +34,25 @@ sys.exit(main(["run"]))
 async def test_sigterm_exits_0_quickly_with_clean_database_and_no_secrets_in_logs(tmp_path):
     db = tmp_path / "riderbot.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RIDERBOT_")}
-    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=TOKEN, RIDERBOT_DB=str(db), RIDERBOT_LOG_LEVEL="DEBUG",
-               RIDERBOT_HEALTH_FILE=str(tmp_path / "hb.json"))
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DISCORD_TOKEN=TOKEN,
+        RIDERBOT_DB=str(db),
+        RIDERBOT_LOG_LEVEL="DEBUG",
+        RIDERBOT_HEALTH_FILE=str(tmp_path / "hb.json"),
+    )
     async with FakeDiscord(default_timeout=20.0) as fake:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", CHILD, str(fake.port), cwd=tmp_path, env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-c",
+            CHILD,
+            str(fake.port),
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             await fake.wait_until_connected(timeout=30)
             await fake.wait_for(lambda: fake.global_commands, timeout=20, description="command sync")
@@ -73,7 +86,9 @@ async def test_sigterm_exits_0_quickly_with_clean_database_and_no_secrets_in_log
     con = sqlite3.connect(db)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2, out[-3000:]  # buffered rows were flushed
+        assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2, out[
+            -3000:
+        ]  # buffered rows were flushed
         assert con.execute("SELECT COUNT(*) FROM queue").fetchone()[0] == 1
     finally:
         con.close()

@@ -67,13 +67,17 @@ def mentions_bot(bot: discord.Client, message: discord.Message) -> bool:
 def too_long(question: str) -> str | None:
     if len(question) <= MAX_QUESTION:
         return None
-    return (f"That question is {len(question):,} characters long; please keep it to {MAX_QUESTION:,} "
-            "or fewer and ask again.")
+    return (
+        f"That question is {len(question):,} characters long; please keep it to {MAX_QUESTION:,} "
+        "or fewer and ask again."
+    )
 
 
 def slow_down(retry_after: float) -> str:
-    return (f"You're asking quickly: I answer {ASK_RATE} questions per person every {int(ASK_PER)} seconds. "
-            f"Try again in {max(1, round(retry_after))} s.")
+    return (
+        f"You're asking quickly: I answer {ASK_RATE} questions per person every {int(ASK_PER)} seconds. "
+        f"Try again in {max(1, round(retry_after))} s."
+    )
 
 
 def timed_answer(bot: RiderBot, question: str) -> tuple[Answer, float]:
@@ -90,14 +94,27 @@ async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis:
     Storage trouble is logged at ERROR, never shown to the asker; returns whether it was stored."""
     # one INFO line per question: outcome, model, topic, timing; the text only when enabled
     line = "%s model=%s topic=%s verdict=%s %.2f ms"
-    args: tuple[Any, ...] = (answer.status, answer.model or answer.license, answer.topic, answer.verdict, millis or 0.0)
+    args: tuple[Any, ...] = (
+        answer.status,
+        answer.model or answer.license,
+        answer.topic,
+        answer.verdict,
+        millis or 0.0,
+    )
     if bot.settings.log_questions:
         log.info(line + " question=%r", *args, answer.question)
     else:
         log.info(line, *args)
     try:
-        await log_outcome(bot.storage, answer, source="discord", guild_id=origin.guild_id,
-                          channel_id=origin.channel_id, user_id=origin.user_id, millis=millis)
+        await log_outcome(
+            bot.storage,
+            answer,
+            source="discord",
+            guild_id=origin.guild_id,
+            channel_id=origin.channel_id,
+            user_id=origin.user_id,
+            millis=millis,
+        )
     except StorageError as exc:  # the storage logged it at ERROR (once) and flags it for `riderbot health`
         log.warning("could not store a question (outcome %s): %s", answer.status, exc)
         return False
@@ -113,8 +130,16 @@ async def remember_answer(bot: RiderBot, answer: Answer, message_id: int | None,
     if message_id is None or answer.status not in (ANSWERED, CLARIFY):
         return
     try:
-        await bot.storage.record_answer(message_id, answer.question, answer.model, answer.license, answer.topic,
-                                        origin.guild_id, origin.channel_id, origin.user_id)
+        await bot.storage.record_answer(
+            message_id,
+            answer.question,
+            answer.model,
+            answer.license,
+            answer.topic,
+            origin.guild_id,
+            origin.channel_id,
+            origin.user_id,
+        )
     except StorageError as exc:  # the storage logged it (once) and flags it for `riderbot health`
         log.warning("could not store which question message %s answers: %s", message_id, exc)
     except Exception:
@@ -130,7 +155,9 @@ def message_id_of(response: Any) -> int | None:
 class RateLimiter:
     """At most ``rate`` hits per ``per`` seconds for each key (a sliding window)."""
 
-    def __init__(self, rate: int = ASK_RATE, per: float = ASK_PER, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rate: int = ASK_RATE, per: float = ASK_PER, clock: Callable[[], float] = time.monotonic
+    ):
         self.rate, self.per, self.clock = rate, per, clock
         self._hits: dict[Hashable, deque[float]] = {}
         self._warned: dict[Hashable, float] = {}

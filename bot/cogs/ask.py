@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("riderbot.ask")
 
-HOW_TO_ASK = ("Ask me about an AI model's licence, e.g. \"@riderbot can I use Llama 3.1 commercially?\". "
-              "`/topics` lists what I know.")
+HOW_TO_ASK = (
+    'Ask me about an AI model\'s licence, e.g. "@riderbot can I use Llama 3.1 commercially?". '
+    "`/topics` lists what I know."
+)
 NO_TEXT = "That message has no text I can read."
 UNKNOWN_INTERACTION = 10062  # Discord: the interaction expired (no response within 3 s) or is unknown
 DEFER_AFTER = 1.0  # seconds: a /ask not ready to send by then is deferred ("riderbot is thinking...")
@@ -51,7 +53,8 @@ class Ask(commands.Cog):
         self.cooldown = RateLimiter()
         self.defer_after = DEFER_AFTER
         self.menu = app_commands.ContextMenu(
-            name="Ask riderbot", callback=self.ask_message,
+            name="Ask riderbot",
+            callback=self.ask_message,
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True),
         )
 
@@ -82,8 +85,9 @@ class Ask(commands.Cog):
         async with self.bot.busy():
             retry_after = self.cooldown.hit(interaction.user.id)
             question = clean_question(question) or question.strip()
-            refusal = (slow_down(retry_after) if retry_after else
-                       HOW_TO_ASK if not question else too_long(question))
+            refusal = (
+                slow_down(retry_after) if retry_after else HOW_TO_ASK if not question else too_long(question)
+            )
             if refusal:
                 await self._respond(interaction, refusal)
                 return
@@ -98,8 +102,9 @@ class Ask(commands.Cog):
             await storing
             try:
                 if deferred:
-                    message_id: int | None = (await interaction.edit_original_response(
-                        **render(self.bot.engine.kb, answer))).id
+                    message_id: int | None = (
+                        await interaction.edit_original_response(**render(self.bot.engine.kb, answer))
+                    ).id
                 else:
                     response = await interaction.response.send_message(**render(self.bot.engine.kb, answer))
                     message_id = message_id_of(response)
@@ -128,8 +133,11 @@ class Ask(commands.Cog):
     def _lost_reply(interaction: discord.Interaction, exc: discord.HTTPException) -> None:
         """One line, no traceback: the question (if any) is stored already; only the reply is lost."""
         if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_INTERACTION:
-            log.warning("interaction %s expired before riderbot answered (Discord's 3-second deadline); "
-                        "the question was kept", interaction.id)
+            log.warning(
+                "interaction %s expired before riderbot answered (Discord's 3-second deadline); "
+                "the question was kept",
+                interaction.id,
+            )
         else:
             log.warning("could not answer interaction %s: %s %s", interaction.id, exc.status, exc.text)
 
@@ -138,8 +146,9 @@ class Ask(commands.Cog):
         async with self.bot.busy():
             retry_after = self.cooldown.hit(interaction.user.id)
             question = clean_question(message.content)
-            refusal = (slow_down(retry_after) if retry_after else
-                       NO_TEXT if not question else too_long(question))
+            refusal = (
+                slow_down(retry_after) if retry_after else NO_TEXT if not question else too_long(question)
+            )
             if refusal:
                 await self._respond(interaction, refusal)
                 return
@@ -152,7 +161,9 @@ class Ask(commands.Cog):
                 reply = await message.reply(**render(kb, answer), mention_author=False)
             except discord.HTTPException:
                 # can't post in this channel (permissions, a user-installed context): answer here instead
-                log.info("could not reply in channel %s; answering in the interaction", interaction.channel_id)
+                log.info(
+                    "could not reply in channel %s; answering in the interaction", interaction.channel_id
+                )
                 reply = await interaction.followup.send(**render(kb, answer), wait=True)
                 await interaction.delete_original_response()
             else:

@@ -41,23 +41,33 @@ if TYPE_CHECKING:
     from bot.client import RiderBot
 
 
-class CardButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:card:(?P<model>[a-z0-9][a-z0-9._\-]*)"):
+class CardButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"rb:card:(?P<model>[a-z0-9][a-z0-9._\-]*)"
+):
     """One member of an ambiguous ``/license`` name: a click posts that model's licence card."""
 
     def __init__(self, model_id: str, label: str | None = None) -> None:
-        super().__init__(discord.ui.Button(label=clip(label or model_id, BUTTON_LABEL_MAX),
-                                           style=discord.ButtonStyle.primary, custom_id=f"rb:card:{model_id}"))
+        super().__init__(
+            discord.ui.Button(
+                label=clip(label or model_id, BUTTON_LABEL_MAX),
+                style=discord.ButtonStyle.primary,
+                custom_id=f"rb:card:{model_id}",
+            )
+        )
         self.model_id = model_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> CardButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CardButton:
         return cls(match["model"], getattr(item, "label", None))
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
         kb = interaction.client.engine.kb
         if self.model_id not in kb.models:
-            await interaction.response.send_message("I no longer know that model; please ask again.", ephemeral=True)
+            await interaction.response.send_message(
+                "I no longer know that model; please ask again.", ephemeral=True
+            )
             return
         await interaction.response.send_message(embed=license_card(kb, self.model_id))
 
@@ -94,25 +104,34 @@ class Cards(commands.Cog):
         if picked is not None:
             await interaction.response.send_message(embed=license_card(matcher.kb, picked))
         elif found is not None and found.kind == FAMILY:
-            await interaction.response.send_message(ambiguous(matcher.kb, found), ephemeral=True,
-                                                    view=card_buttons(interaction, found.ids))
+            await interaction.response.send_message(
+                ambiguous(matcher.kb, found), ephemeral=True, view=card_buttons(interaction, found.ids)
+            )
         else:
             assert found is not None
-            await interaction.response.send_message(clip(not_a_model(matcher.kb, found), CONTENT_MAX),
-                                                    ephemeral=True)
+            await interaction.response.send_message(
+                clip(not_a_model(matcher.kb, found), CONTENT_MAX), ephemeral=True
+            )
 
     @license.autocomplete("model")
-    async def license_models(self, interaction: discord.Interaction[RiderBot],
-                             current: str) -> list[app_commands.Choice[str]]:
+    async def license_models(
+        self, interaction: discord.Interaction[RiderBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return model_index(self.bot.engine.kb).choices(current)
 
     @app_commands.command(name="compare", description="One topic for several models, side by side")
-    @app_commands.describe(topic="What to compare, e.g. Training on outputs",
-                           models=f"Comma-separated model names (at most {COMPARE_MAX_MODELS}), "
-                                  "e.g. Llama 2, Llama 3.1, Mistral 7B")
+    @app_commands.describe(
+        topic="What to compare, e.g. Training on outputs",
+        models=f"Comma-separated model names (at most {COMPARE_MAX_MODELS}), "
+        "e.g. Llama 2, Llama 3.1, Mistral 7B",
+    )
     @app_commands.allowed_contexts(guilds=True, dms=True)
-    async def compare(self, interaction: discord.Interaction[RiderBot],
-                      topic: app_commands.Transform[str, TopicTransformer], models: str) -> None:
+    async def compare(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        topic: app_commands.Transform[str, TopicTransformer],
+        models: str,
+    ) -> None:
         kb = self.bot.engine.kb
         model_ids, problems = models_for(self.bot.engine.matcher, models)
         if problems or not model_ids:
@@ -121,13 +140,15 @@ class Cards(commands.Cog):
             return
         if len(model_ids) > COMPARE_MAX_MODELS:
             await interaction.response.send_message(
-                f"I can compare at most {COMPARE_MAX_MODELS} models at once.", ephemeral=True)
+                f"I can compare at most {COMPARE_MAX_MODELS} models at once.", ephemeral=True
+            )
             return
         await interaction.response.send_message(embed=compare_embed(kb, topic, model_ids))
 
     @compare.autocomplete("models")
-    async def compare_models(self, interaction: discord.Interaction[RiderBot],
-                             current: str) -> list[app_commands.Choice[str]]:
+    async def compare_models(
+        self, interaction: discord.Interaction[RiderBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         return model_list_choices(self.bot.engine.kb, current)
 
     @app_commands.command(name="topics", description="What riderbot knows and how to ask it")

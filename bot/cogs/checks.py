@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-NOT_MODERATOR = "Only moderators can do that: you need the Manage Server permission or this server's moderator role."
+NOT_MODERATOR = (
+    "Only moderators can do that: you need the Manage Server permission or this server's moderator role."
+)
 
 
 async def is_moderator(interaction: discord.Interaction[RiderBot]) -> bool:
@@ -30,7 +32,9 @@ async def is_moderator(interaction: discord.Interaction[RiderBot]) -> bool:
         return True
     user = interaction.user
     if isinstance(user, discord.Member):
-        role_id = (await interaction.client.storage.guild_settings(interaction.guild.id)).get("moderator_role_id")
+        role_id = (await interaction.client.storage.guild_settings(interaction.guild.id)).get(
+            "moderator_role_id"
+        )
         if role_id and any(role.id == role_id for role in user.roles):
             return True
     raise NotModerator(NOT_MODERATOR)

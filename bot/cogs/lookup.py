@@ -46,8 +46,8 @@ def _echo(text: str) -> str:
 def exact_id(text: str, ids: Mapping[str, Any]) -> str | None:
     """The id of a picked autocomplete suggestion (``id:llama-2``), if it still exists."""
     text = text.strip()
-    if text.startswith(ID_PREFIX) and text[len(ID_PREFIX):] in ids:
-        return text[len(ID_PREFIX):]
+    if text.startswith(ID_PREFIX) and text[len(ID_PREFIX) :] in ids:
+        return text[len(ID_PREFIX) :]
     return None
 
 
@@ -58,7 +58,7 @@ def names(kb: KnowledgeBase, model_ids: tuple[str, ...] | list[str]) -> str:
 
 
 def ambiguous(kb: KnowledgeBase, found: Resolution) -> str:
-    return f"\"{_echo(found.text)}\" could be several models: {names(kb, found.ids)}. Pick one."
+    return f'"{_echo(found.text)}" could be several models: {names(kb, found.ids)}. Pick one.'
 
 
 def not_a_model(kb: KnowledgeBase, found: Resolution) -> str:
@@ -66,16 +66,20 @@ def not_a_model(kb: KnowledgeBase, found: Resolution) -> str:
     if found.kind == FAMILY:
         return ambiguous(kb, found)
     if found.kind == LICENSE:
-        return (f"\"{_echo(found.text)}\" is a licence ({safe(found.name or '')}), not a model: "
-                "give a model name, e.g. Llama 3.1.")
+        return (
+            f'"{_echo(found.text)}" is a licence ({safe(found.name or "")}), not a model: '
+            "give a model name, e.g. Llama 3.1."
+        )
     if found.kind == NOT_COVERED:
         link = f" Its official terms: <{found.url}>" if found.url else ""
-        return (f"I don't cover \"{_echo(found.text)}\" ({safe(found.name or '')}): nobody has verified the "
-                f"text that governs it, so I won't guess.{link}")
+        return (
+            f'I don\'t cover "{_echo(found.text)}" ({safe(found.name or "")}): nobody has verified the '
+            f"text that governs it, so I won't guess.{link}"
+        )
     if not found.text.strip():
         return "Give me a model name, e.g. Llama 3.1."
     hint = f" Did you mean {names(kb, found.suggestions)}?" if found.suggestions else ""
-    return f"I don't know a model called \"{_echo(found.text)}\".{hint} `/topics` lists the models I know."
+    return f'I don\'t know a model called "{_echo(found.text)}".{hint} `/topics` lists the models I know.'
 
 
 def model_for(matcher: Matcher, text: str) -> str:
@@ -100,9 +104,11 @@ def license_for(matcher: Matcher, text: str) -> str:
         return found.ids[0]
     if found.kind == MODEL:
         model = kb.models[found.ids[0]]
-        raise LookupFailed(f"\"{_echo(text)}\" is a model ({safe(short_name(model.name))}); its licence is "
-                           f"{safe(kb.licenses[model.license].name)}. Give a licence, or use the model option.")
-    raise LookupFailed(f"I don't know a licence called \"{_echo(text)}\"; pick one from the list.")
+        raise LookupFailed(
+            f'"{_echo(text)}" is a model ({safe(short_name(model.name))}); its licence is '
+            f"{safe(kb.licenses[model.license].name)}. Give a licence, or use the model option."
+        )
+    raise LookupFailed(f'I don\'t know a licence called "{_echo(text)}"; pick one from the list.')
 
 
 def models_for(matcher: Matcher, text: str) -> tuple[list[str], list[str]]:
@@ -159,13 +165,17 @@ class ModelIndex:
         found.extend(self.families.get(query, ()))
         found.extend(m for key, m in self.names.items() if key.startswith(query))
         found.extend(m for key, m in self.names.items() if query in key)
-        hits = process.extract(query, self._keys, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=FUZZY_CUTOFF)
+        hits = process.extract(
+            query, self._keys, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=FUZZY_CUTOFF
+        )
         found.extend(self.names[key] for key, _, _ in hits)
         return list(dict.fromkeys(found))[:limit]
 
     def choices(self, text: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=clip(self.kb.models[m].name, CHOICE_MAX), value=ID_PREFIX + m)
-                for m in self.search(text)]
+        return [
+            app_commands.Choice(name=clip(self.kb.models[m].name, CHOICE_MAX), value=ID_PREFIX + m)
+            for m in self.search(text)
+        ]
 
 
 _INDEXES: dict[int, tuple[KnowledgeBase, ModelIndex]] = {}
@@ -196,10 +206,15 @@ def model_list_choices(kb: KnowledgeBase, text: str) -> list[app_commands.Choice
 
 def license_choices(kb: KnowledgeBase, text: str) -> list[app_commands.Choice[str]]:
     query = normalize(text)
-    found = [lic for lic in sorted(kb.licenses.values(), key=lambda lic: lic.name.lower())
-             if not query or any(query in normalize(n) for n in (lic.id, lic.name, *lic.aliases))]
-    return [app_commands.Choice(name=clip(lic.name, CHOICE_MAX), value=ID_PREFIX + lic.id)
-            for lic in found[:MAX_CHOICES]]
+    found = [
+        lic
+        for lic in sorted(kb.licenses.values(), key=lambda lic: lic.name.lower())
+        if not query or any(query in normalize(n) for n in (lic.id, lic.name, *lic.aliases))
+    ]
+    return [
+        app_commands.Choice(name=clip(lic.name, CHOICE_MAX), value=ID_PREFIX + lic.id)
+        for lic in found[:MAX_CHOICES]
+    ]
 
 
 # -- topics (not names of things: a short fixed list) -------------------------------------------------
@@ -209,22 +224,32 @@ def resolve_topic(kb: KnowledgeBase, text: str) -> str:
     text = text.strip()
     if text in kb.topics:
         return text
-    names_ = {normalize(t.name): t.id for t in kb.topics.values()} | {normalize(t.id): t.id for t in kb.topics.values()}
+    names_ = {normalize(t.name): t.id for t in kb.topics.values()} | {
+        normalize(t.id): t.id for t in kb.topics.values()
+    }
     query = normalize(text)
     if query in names_:
         return names_[query]
     hit = process.extractOne(query, list(names_), scorer=fuzz.WRatio, score_cutoff=TOPIC_CUTOFF)
     if hit:
         return names_[hit[0]]
-    raise LookupFailed(f"I don't know the topic \"{_echo(text)}\". `/topics` lists them.")
+    raise LookupFailed(f'I don\'t know the topic "{_echo(text)}". `/topics` lists them.')
 
 
 def topic_choices(kb: KnowledgeBase, text: str) -> list[app_commands.Choice[str]]:
     query = normalize(text)
     topics = list(kb.topics.values())
     if query:
-        scored = [(max(fuzz.partial_ratio(query, normalize(t.name)), fuzz.partial_ratio(query, normalize(t.question))), t)
-                  for t in topics]
+        scored = [
+            (
+                max(
+                    fuzz.partial_ratio(query, normalize(t.name)),
+                    fuzz.partial_ratio(query, normalize(t.question)),
+                ),
+                t,
+            )
+            for t in topics
+        ]
         topics = [t for score, t in sorted(scored, key=lambda p: -p[0]) if score >= FUZZY_CUTOFF]
     return [app_commands.Choice(name=clip(t.name, CHOICE_MAX), value=t.id) for t in topics[:MAX_CHOICES]]
 
@@ -238,8 +263,9 @@ class ModelTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction[RiderBot], value: str) -> str:  # type: ignore[override]
         return model_for(interaction.client.engine.matcher, value)
 
-    async def autocomplete(self, interaction: discord.Interaction[RiderBot],  # type: ignore[override]
-                           value: str) -> list[app_commands.Choice[str]]:
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[RiderBot], value: str
+    ) -> list[app_commands.Choice[str]]:
         return model_index(interaction.client.engine.kb).choices(value)
 
 
@@ -247,8 +273,9 @@ class LicenseTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction[RiderBot], value: str) -> str:  # type: ignore[override]
         return license_for(interaction.client.engine.matcher, value)
 
-    async def autocomplete(self, interaction: discord.Interaction[RiderBot],  # type: ignore[override]
-                           value: str) -> list[app_commands.Choice[str]]:
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[RiderBot], value: str
+    ) -> list[app_commands.Choice[str]]:
         return license_choices(interaction.client.engine.kb, value)
 
 
@@ -256,6 +283,7 @@ class TopicTransformer(app_commands.Transformer):
     async def transform(self, interaction: discord.Interaction[RiderBot], value: str) -> str:  # type: ignore[override]
         return resolve_topic(interaction.client.engine.kb, value)
 
-    async def autocomplete(self, interaction: discord.Interaction[RiderBot],  # type: ignore[override]
-                           value: str) -> list[app_commands.Choice[str]]:
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction[RiderBot], value: str
+    ) -> list[app_commands.Choice[str]]:
         return topic_choices(interaction.client.engine.kb, value)

@@ -27,8 +27,9 @@ class Stats(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
-    async def stats(self, interaction: discord.Interaction[RiderBot],
-                    days: app_commands.Range[int, 1, 365] = 30) -> None:
+    async def stats(
+        self, interaction: discord.Interaction[RiderBot], days: app_commands.Range[int, 1, 365] = 30
+    ) -> None:
         data = await self.bot.storage.stats(days=days, scope=guild_of(interaction))
         await interaction.response.send_message(embed=stats_embed(format_stats(data), days), ephemeral=True)
 

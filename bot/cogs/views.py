@@ -50,8 +50,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:vote:(
         self.helpful = helpful
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> VoteButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VoteButton:
         return cls(match["direction"])
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
@@ -60,8 +61,9 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:vote:(
         if message is None:
             return
         async with bot.busy():
-            recorded = await bot.storage.record_vote(message.id, interaction.user.id, self.helpful,
-                                                     interaction.guild_id, interaction.channel_id)
+            recorded = await bot.storage.record_vote(
+                message.id, interaction.user.id, self.helpful, interaction.guild_id, interaction.channel_id
+            )
             if not recorded:
                 text = VOTE_TWICE
             else:
@@ -69,8 +71,10 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:vote:(
             await interaction.response.send_message(text, ephemeral=True)
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button],
-                 template=r"rb:pick:(?P<model>[a-z0-9][a-z0-9._\-]*):(?P<topic>[a-z][a-z\-]*)"):
+class PickButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rb:pick:(?P<model>[a-z0-9][a-z0-9._\-]*):(?P<topic>[a-z][a-z\-]*)",
+):
     def __init__(self, model_id: str, topic: str, label: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
@@ -83,8 +87,9 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
         self.topic = topic
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> PickButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PickButton:
         return cls(match["model"], match["topic"], getattr(item, "label", None))
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
@@ -95,15 +100,19 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
             return
         if self.model_id not in kb.models or self.topic not in kb.topics:
             await interaction.response.send_message(
-                "I no longer know that model; please ask again.", ephemeral=True)
+                "I no longer know that model; please ask again.", ephemeral=True
+            )
             return
         async with bot.busy():
             stored = await bot.storage.get_answer(message.id)
             question = stored["question"] if stored else f"{kb.models[self.model_id].name} {self.topic}"
             answer = bot.engine.answer_for(self.model_id, self.topic, question)
             await interaction.response.edit_message(**render(kb, answer, edit=True))
-            origin = (Origin(stored["guild_id"], stored["channel_id"], stored["user_id"]) if stored
-                      else Origin.of_interaction(interaction))
+            origin = (
+                Origin(stored["guild_id"], stored["channel_id"], stored["user_id"])
+                if stored
+                else Origin.of_interaction(interaction)
+            )
             await remember_answer(bot, answer, message.id, origin)  # its question was logged when asked
 
 

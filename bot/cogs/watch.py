@@ -53,15 +53,20 @@ class RemoveButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:remo
     """Under an unprompted answer: the member it answered can delete it (nobody else can)."""
 
     def __init__(self, user_id: int) -> None:
-        super().__init__(discord.ui.Button(
-            label="Remove", emoji="\N{WASTEBASKET}", style=discord.ButtonStyle.secondary,
-            custom_id=f"rb:remove:{user_id}",
-        ))
+        super().__init__(
+            discord.ui.Button(
+                label="Remove",
+                emoji="\N{WASTEBASKET}",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"rb:remove:{user_id}",
+            )
+        )
         self.user_id = user_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
-                             match: re.Match[str]) -> RemoveButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> RemoveButton:
         return cls(int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
@@ -116,7 +121,9 @@ class Watch(commands.Cog):
                     await log_question(self.bot, answer, origin, millis=millis)
                 return
             if not self.recent.claim((message.channel.id, answer.model or answer.license, answer.topic)):
-                log.debug("same answer sent in channel %s within the minute; staying quiet", message.channel.id)
+                log.debug(
+                    "same answer sent in channel %s within the minute; staying quiet", message.channel.id
+                )
                 return
             if not self._may_reply(message.author.id):
                 return

@@ -36,8 +36,17 @@ from bot.textnorm import normalize, tokens
 _KIND_RANK = KIND_RANK
 _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmk]$|^\d+x$")
-_BASED_ON = (("based", "on"), ("built", "on"), ("derived", "from"), ("fine", "tune", "of"), ("finetune", "of"),
-             ("finetuned", "from"), ("fine", "tuned", "from"), ("trained", "from"), ("on", "top", "of"))
+_BASED_ON = (
+    ("based", "on"),
+    ("built", "on"),
+    ("derived", "from"),
+    ("fine", "tune", "of"),
+    ("finetune", "of"),
+    ("finetuned", "from"),
+    ("fine", "tuned", "from"),
+    ("trained", "from"),
+    ("on", "top", "of"),
+)
 _BASED_ON_FIRST = frozenset(p[0] for p in _BASED_ON)
 GENERIC_WEIGHT = 0.3
 ANSWER_THRESHOLD = 0.5
@@ -72,7 +81,9 @@ class Matcher:
         # of the knowledge base.
         self._aliases: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
         self._model_keys: dict[str, str] | None = None
-        family_names = {f.id: {tokens(a) for a in f.aliases} for f in kb.families.values() if len(f.members) > 1}
+        family_names = {
+            f.id: {tokens(a) for a in f.aliases} for f in kb.families.values() if len(f.members) > 1
+        }
         for m in kb.models.values():
             # a model whose id is also its family's name ("gemma") is not what the bare name means:
             # the bare name asks which member, like "llama" does
@@ -113,12 +124,16 @@ class Matcher:
         source_words: set[str] = set()
         for body in kb.sources.values():
             source_words.update(tokens(body))
-        self._known = frozenset(source_words | phrase_words | vocab.CHAT_WORDS | vocab.STOPWORDS | alias_words)
+        self._known = frozenset(
+            source_words | phrase_words | vocab.CHAT_WORDS | vocab.STOPWORDS | alias_words
+        )
         # Typo targets, bucketed by first letter: a typo rarely changes the first letter, and scoring one
         # bucket instead of the whole vocabulary keeps the cost flat as the knowledge base grows.
         self._correctable: dict[str, list[str]] = {}
-        for t in sorted({t for t in alias_words if t.isalpha() and len(t) >= 4}
-                        | {t for t in phrase_words if t.isalpha() and len(t) >= 5}):
+        for t in sorted(
+            {t for t in alias_words if t.isalpha() and len(t) >= 4}
+            | {t for t in phrase_words if t.isalpha() and len(t) >= 5}
+        ):
             self._correctable.setdefault(t[0], []).append(t)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         # For each family, the words that set a member apart once the family name is stripped from its
@@ -132,7 +147,12 @@ class Matcher:
                     toks = tokens(alias)
                     for prefix in prefixes:
                         rest = toks[len(prefix) :]
-                        if prefix and toks[: len(prefix)] == prefix and rest and any(c.isalpha() for c in rest[0]):
+                        if (
+                            prefix
+                            and toks[: len(prefix)] == prefix
+                            and rest
+                            and any(c.isalpha() for c in rest[0])
+                        ):
                             self._family_hints.setdefault(fam.id, []).append((rest, member))
         self._learned: dict[str, tuple[str | None, str | None, str]] = {}
         for question, model_id, license_id, topic_id in kb.learned:
@@ -150,8 +170,11 @@ class Matcher:
     def model_alias_keys(self) -> dict[str, str]:
         """Every model alias, normalised, -> model id (for near-miss lookups of a whole name)."""
         if self._model_keys is None:
-            self._model_keys = {" ".join(k): target for k, (kind, target, _) in self._aliases.items()
-                                if kind in (MODEL, DERIVATIVE)}
+            self._model_keys = {
+                " ".join(k): target
+                for k, (kind, target, _) in self._aliases.items()
+                if kind in (MODEL, DERIVATIVE)
+            }
         return self._model_keys
 
     def resolve(self, text: str) -> Resolution:
@@ -187,7 +210,9 @@ class Matcher:
     def _correct_uncached(self, token: str) -> str:
         if len(token) < 4 or not token.isalpha() or token in self._known:
             return token
-        hit = process.extractOne(token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance, score_cutoff=2)
+        hit = process.extractOne(
+            token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance, score_cutoff=2
+        )
         if hit is None:
             return token
         # two edits only for long words, or when the first two letters agree ("lisence" -> "license",
@@ -205,7 +230,9 @@ class Matcher:
         learned = self._match_learned(" ".join(toks))
         if learned is not None:
             model_id, license_id, learned_topic = learned
-            return self._answer(question, model_id, license_id, learned_topic, confidence=0.95, reason="learned")
+            return self._answer(
+                question, model_id, license_id, learned_topic, confidence=0.95, reason="learned"
+            )
 
         mentions = self._find_mentions(toks)
         used: set[int] = set()
@@ -217,14 +244,19 @@ class Matcher:
 
         models = _unique(m.target for m in mentions if m.kind in (MODEL, DERIVATIVE))
         licenses = _unique(m.target for m in mentions if m.kind == LICENSE)
-        families = _unique(m.target for m in mentions if m.kind == FAMILY and not any(
-            self.kb.models[x].family == m.target for x in models))
+        families = _unique(
+            m.target
+            for m in mentions
+            if m.kind == FAMILY and not any(self.kb.models[x].family == m.target for x in models)
+        )
         unknown = self._unknown_name(question, toks, mentions, rest)
         not_covered = next((m.label for m in mentions if m.kind == NOT_COVERED), None)
         if not_covered is not None:  # "sdxl turbo": looks like a model we know, but is not covered
             unknown, models, families, licenses = not_covered, [], [], []
-        if unknown is not None and models and any(
-            m.kind == MODEL and " ".join(toks[m.start : m.end + 1]) == unknown for m in mentions
+        if (
+            unknown is not None
+            and models
+            and any(m.kind == MODEL and " ".join(toks[m.start : m.end + 1]) == unknown for m in mentions)
         ):
             models, families = [], []
         if not models and len(families) == 1:
@@ -236,8 +268,14 @@ class Matcher:
         if len(models) > 1:
             base = self._based_on_target(toks, mentions)
             if base is not None:
-                based_on = next((m.label or self.kb.models[m.target].name for m in mentions
-                                 if m.kind in (MODEL, DERIVATIVE) and m.target != base), based_on)
+                based_on = next(
+                    (
+                        m.label or self.kb.models[m.target].name
+                        for m in mentions
+                        if m.kind in (MODEL, DERIVATIVE) and m.target != base
+                    ),
+                    based_on,
+                )
                 models = [base]
         elif len(models) == 1 and based_on is None and self._based_on_target(toks, mentions) == models[0]:
             based_on = _subject_before_based_on(question)
@@ -249,11 +287,19 @@ class Matcher:
         if topic is None and models and licenses and why_not == "no-topic":
             topic, confidence = "open-source-status", 0.7
         if topic is None:
-            return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None,
-                          unknown_model=unknown if not models else None, confidence=confidence,
-                          reason=why_not, best_guess=guess)
+            return Answer(
+                UNANSWERED,
+                question,
+                model=models[0] if len(models) == 1 else None,
+                unknown_model=unknown if not models else None,
+                confidence=confidence,
+                reason=why_not,
+                best_guess=guess,
+            )
         if confidence < ANSWER_THRESHOLD:
-            return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="unsure", best_guess=guess)
+            return Answer(
+                UNANSWERED, question, topic=topic, confidence=confidence, reason="unsure", best_guess=guess
+            )
 
         if len(models) == 1:
             return self._answer(question, models[0], None, topic, confidence, based_on=based_on)
@@ -268,11 +314,24 @@ class Matcher:
         if len(licenses) == 1 and unknown is None:
             return self._answer(question, None, licenses[0], topic, confidence)
         if unknown is not None:
-            return Answer(UNANSWERED, question, topic=topic, unknown_model=unknown, confidence=confidence,
-                          reason="unknown-model", best_guess=guess)
+            return Answer(
+                UNANSWERED,
+                question,
+                topic=topic,
+                unknown_model=unknown,
+                confidence=confidence,
+                reason="unknown-model",
+                best_guess=guess,
+            )
         if licenses:
-            return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="several-licenses",
-                          best_guess=guess)
+            return Answer(
+                UNANSWERED,
+                question,
+                topic=topic,
+                confidence=confidence,
+                reason="several-licenses",
+                best_guess=guess,
+            )
         return self._clarify(question, [], topic, confidence, "no-model", guess)
 
     def _match_learned(self, norm: str) -> tuple[str | None, str | None, str] | None:
@@ -281,7 +340,9 @@ class Matcher:
         hit = self._learned.get(norm)
         if hit is not None:
             return hit
-        best = process.extractOne(norm, list(self._learned), scorer=fuzz.token_sort_ratio, score_cutoff=LEARNED_CUTOFF)
+        best = process.extractOne(
+            norm, list(self._learned), scorer=fuzz.token_sort_ratio, score_cutoff=LEARNED_CUTOFF
+        )
         return self._learned[best[0]] if best else None
 
     def _find_mentions(self, toks: tuple[str, ...]) -> list[Mention]:
@@ -319,8 +380,11 @@ class Matcher:
         weak: dict[str, set[str]] = {}
         for index, count in counts.items():
             p = self._phrasings[index]
-            if count == len(p.key) and (p.key is p.stems or p.stems <= positions.keys()) \
-                    and _close_together(p.stems, positions):
+            if (
+                count == len(p.key)
+                and (p.key is p.stems or p.stems <= positions.keys())
+                and _close_together(p.stems, positions)
+            ):
                 (weak if p.weak else strong).setdefault(p.topic, set()).update(p.stems)
         if not strong and not weak:
             return None, 0.0, "no-topic"
@@ -346,12 +410,17 @@ class Matcher:
         confidence = min(1.0, 0.45 + 0.35 * score)
         if weak_only[topic]:
             confidence = min(confidence, 0.6)
-        if len(candidates) > 1 and scores[candidates[1]] >= score and weak_only[candidates[1]] == weak_only[topic]:
+        if (
+            len(candidates) > 1
+            and scores[candidates[1]] >= score
+            and weak_only[candidates[1]] == weak_only[topic]
+        ):
             confidence *= 0.85
         return topic, confidence, ""
 
-    def _unknown_name(self, question: str, toks: tuple[str, ...], mentions: list[Mention],
-                      rest: list[tuple[int, str]]) -> str | None:
+    def _unknown_name(
+        self, question: str, toks: tuple[str, ...], mentions: list[Mention], rest: list[tuple[int, str]]
+    ) -> str | None:
         for mention in mentions:
             # "llama 5", "phi-3": a known name followed by a version number that no alias has is a
             # different model, never a typo for the one we know
@@ -368,7 +437,7 @@ class Matcher:
         return None
 
     def _member_hint(self, family_id: str, toks: tuple[str, ...]) -> str | None:
-        """"deepseek ... r1": a family name plus a member's distinguishing words picks that member."""
+        """ "deepseek ... r1": a family name plus a member's distinguishing words picks that member."""
         hits = {m for hint, m in self._family_hints.get(family_id, ()) if _contains(toks, hint)}
         return hits.pop() if len(hits) == 1 else None
 
@@ -378,24 +447,44 @@ class Matcher:
         for phrase in _BASED_ON:
             for i in range(len(toks) - len(phrase) + 1):
                 if toks[i : i + len(phrase)] == phrase:
-                    after = [m for m in mentions if m.start >= i + len(phrase) and m.kind in (MODEL, DERIVATIVE)]
+                    after = [
+                        m for m in mentions if m.start >= i + len(phrase) and m.kind in (MODEL, DERIVATIVE)
+                    ]
                     if after:
                         return after[0].target
         return None
 
     # -- building answers ----------------------------------------------------------------------------
-    def answer_for(self, question: str, model_id: str | None, license_id: str | None, topic: str,
-                   reason: str = "picked") -> Answer:
+    def answer_for(
+        self, question: str, model_id: str | None, license_id: str | None, topic: str, reason: str = "picked"
+    ) -> Answer:
         """The answer for a model (or licence) and topic already chosen, e.g. by a clarify button."""
         return self._answer(question, model_id, license_id, topic, confidence=1.0, reason=reason)
 
-    def _answer(self, question: str, model_id: str | None, license_id: str | None, topic: str,
-                confidence: float, based_on: str | None = None, reason: str | None = None) -> Answer:
+    def _answer(
+        self,
+        question: str,
+        model_id: str | None,
+        license_id: str | None,
+        topic: str,
+        confidence: float,
+        based_on: str | None = None,
+        reason: str | None = None,
+    ) -> Answer:
         lic = self.kb.licenses[license_id] if license_id else self.kb.license_of(model_id or "")
         rider = self.kb.rider(model_id, lic.id if model_id is None else None, topic)
         if rider is None:
-            return Answer(UNANSWERED, question, model=model_id, license=lic.id, topic=topic, url=lic.url,
-                          confidence=confidence, reason="no-rider", best_guess=f"{model_id or lic.id}/{topic}")
+            return Answer(
+                UNANSWERED,
+                question,
+                model=model_id,
+                license=lic.id,
+                topic=topic,
+                url=lic.url,
+                confidence=confidence,
+                reason="no-rider",
+                best_guess=f"{model_id or lic.id}/{topic}",
+            )
         status = UNANSWERED if rider.verdict == "not-verified" else ANSWERED
         return Answer(
             status,
@@ -415,14 +504,26 @@ class Matcher:
             best_guess=f"{model_id or lic.id}/{topic}",
         )
 
-    def _clarify(self, question: str, models: list[str], topic: str, confidence: float, reason: str,
-                 guess: str | None) -> Answer:
+    def _clarify(
+        self, question: str, models: list[str], topic: str, confidence: float, reason: str, guess: str | None
+    ) -> Answer:
         candidates = tuple(
-            Candidate(m, topic, self.kb.models[m].riders[topic].verdict if topic in self.kb.models[m].riders else None)
+            Candidate(
+                m,
+                topic,
+                self.kb.models[m].riders[topic].verdict if topic in self.kb.models[m].riders else None,
+            )
             for m in models
         )
-        return Answer(CLARIFY, question, topic=topic, candidates=candidates, confidence=confidence, reason=reason,
-                      best_guess=guess)
+        return Answer(
+            CLARIFY,
+            question,
+            topic=topic,
+            candidates=candidates,
+            confidence=confidence,
+            reason=reason,
+            best_guess=guess,
+        )
 
 
 _QUANTITY_TOKEN = re.compile(r"^\d+(?:\.\d+)?[mk]$")
@@ -443,7 +544,9 @@ def _stem_weight(s: str) -> float:
     return GENERIC_WEIGHT if s in _GENERIC_STEMS else 1.0
 
 
-_QUANTITY = frozenset("k m million millions billion thousand hundred users user mau maus dollars usd eur gb mb tokens percent".split())
+_QUANTITY = frozenset(
+    "k m million millions billion thousand hundred users user mau maus dollars usd eur gb mb tokens percent".split()
+)
 
 
 def _is_version(toks: tuple[str, ...], i: int) -> bool:

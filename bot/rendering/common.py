@@ -58,12 +58,14 @@ def unanswered_text(kb: KnowledgeBase, answer: Answer) -> str:
             "user limits, training on outputs, fine-tuning, redistribution, attribution, acceptable use, "
             "regions, termination, output ownership or open-source status of a model."
         )
-    return "I'm not sure enough to answer that. I've logged the question so maintainers can improve my answers."
+    return (
+        "I'm not sure enough to answer that. I've logged the question so maintainers can improve my answers."
+    )
 
 
 def clarify_text(kb: KnowledgeBase, answer: Answer) -> str:
     if not answer.candidates:
-        return f"Which model do you mean? Ask again with the model name, e.g. \"{topic_example(kb, answer.topic)}\"."
+        return f'Which model do you mean? Ask again with the model name, e.g. "{topic_example(kb, answer.topic)}".'
     return f"Which one do you mean? {topic_name(kb, answer.topic)} differs between versions:"
 
 

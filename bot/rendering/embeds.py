@@ -82,7 +82,7 @@ def clip(text: str, limit: int, suffix: str = "") -> str:
 
 
 def short_name(name: str) -> str:
-    """"Gemma (Gemma 1, 1.1, 2, ...)" -> "Gemma": the name without its parenthesised detail."""
+    """ "Gemma (Gemma 1, 1.1, 2, ...)" -> "Gemma": the name without its parenthesised detail."""
     return re.sub(r"\s*\(.*\)\s*$", "", name).strip() or name
 
 
@@ -112,7 +112,7 @@ def footer_text(kb: KnowledgeBase, extra: str = "") -> str:
 
 
 def verdict_line(verdict: str | None) -> str:
-    """"✅ Yes": the emoji and label of a verdict, the thing a reader scans for."""
+    """ "✅ Yes": the emoji and label of a verdict, the thing a reader scans for."""
     v = verdict or ""
     return f"{VERDICT_EMOJI.get(v, '')} {VERDICT_LABELS.get(v, 'Unknown')}".strip()
 
@@ -265,7 +265,10 @@ def compare_embed(kb: KnowledgeBase, topic_id: str, model_ids: list[str]) -> dis
         rider = model.riders.get(topic_id)
         head = f"{verdict_line(rider.verdict if rider else None)}"
         link = f"\n[{clip(lic.name, 80)}]({lic.url})"
-        body = clip(rider.answer if rider else "No rider for this topic.", max(per_field - len(head) - len(link) - 1, 20))
+        body = clip(
+            rider.answer if rider else "No rider for this topic.",
+            max(per_field - len(head) - len(link) - 1, 20),
+        )
         _add_field(embed, short_name(model.name), f"{head}\n{body}{link}", inline=True)
     return embed
 

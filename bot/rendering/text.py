@@ -22,9 +22,13 @@ def render_text(kb: KnowledgeBase, answer: Answer, width: int = 88) -> str:
     lines: list[str] = []
     if answer.status == ANSWERED:
         subject = subject_name(kb, answer)
-        lines.append(f"{VERDICT_LABELS[answer.verdict or '']}: {subject}, {topic_name(kb, answer.topic).lower()}")
+        lines.append(
+            f"{VERDICT_LABELS[answer.verdict or '']}: {subject}, {topic_name(kb, answer.topic).lower()}"
+        )
         if answer.based_on:
-            lines.append(wrap.fill(f"(Answering for {subject}, the base model whose licence binds {answer.based_on}.)"))
+            lines.append(
+                wrap.fill(f"(Answering for {subject}, the base model whose licence binds {answer.based_on}.)")
+            )
         lines.append("")
         lines.append(wrap.fill(answer.answer or ""))
         if answer.details:
@@ -46,7 +50,9 @@ def render_text(kb: KnowledgeBase, answer: Answer, width: int = 88) -> str:
         lines.append(wrap.fill(clarify_text(kb, answer)))
         for c in answer.candidates:
             verdict = VERDICT_LABELS.get(c.verdict or "", "?")
-            lines.append(f"  - {kb.models[c.model].name}: {verdict}  (ask: \"{kb.models[c.model].name} {topic_name(kb, c.topic).lower()}\")")
+            lines.append(
+                f'  - {kb.models[c.model].name}: {verdict}  (ask: "{kb.models[c.model].name} {topic_name(kb, c.topic).lower()}")'
+            )
     else:
         lines.append(wrap.fill(unanswered_text(kb, answer)))
         if answer.url:

@@ -18,8 +18,13 @@ class Echo(commands.Bot):
     def __init__(self, fake: FakeDiscord, **options) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05,
-                         http_trace=fake.loopback_guard(), **options)
+        super().__init__(
+            command_prefix="!",
+            intents=intents,
+            guild_ready_timeout=0.05,
+            http_trace=fake.loopback_guard(),
+            **options,
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         if not message.author.bot:
@@ -36,10 +41,15 @@ async def test_a_500_after_the_message_was_created_is_retried_and_deduplicated_b
     async with fake.run(Echo(fake)):
         fake.fail_after_next("POST", "/channels/{id}/messages")
         await fake.send_message("hello", author="alice")
-        await fake.wait_for(lambda: len(fake.requests_matching("POST", "/channels/{id}/messages")) == 2, timeout=5,
-                            description="the retry")
+        await fake.wait_for(
+            lambda: len(fake.requests_matching("POST", "/channels/{id}/messages")) == 2,
+            timeout=5,
+            description="the retry",
+        )
         posts = fake.requests_matching("POST", "/channels/{id}/messages")
-        assert [r.status for r in posts] == [500, 200] and posts[0].fault == "500 POST /channels/{id}/messages after handling"
+        assert [r.status for r in posts] == [500, 200] and posts[
+            0
+        ].fault == "500 POST /channels/{id}/messages after handling"
         assert posts[0].json["nonce"] == posts[1].json["nonce"]
         assert [m["content"] for m in fake.bot_messages] == ["echo: hello"] and fake.nonce_replays == 1
 
@@ -99,7 +109,9 @@ async def test_uploads_over_the_limit_get_413():
         async with fake.run(Echo(fake)) as bot:
             channel = bot.get_channel(fake.channel_id("general"))
             try:
-                await channel.send(file=discord.File(__import__("io").BytesIO(b"x" * 1001), filename="big.bin"))
+                await channel.send(
+                    file=discord.File(__import__("io").BytesIO(b"x" * 1001), filename="big.bin")
+                )
             except discord.HTTPException as exc:
                 assert (exc.status, exc.code) == (413, 40005)
             else:
@@ -115,13 +127,19 @@ async def test_shards_split_guilds_and_route_events():
             await asyncio.sleep(0.002)
         by_shard = {s: [g for g in [fake.guild_id, *guilds] if fake.shard_of(g) == s] for s in (0, 1)}
         assert all(by_shard.values()), by_shard
-        bot = commands.AutoShardedBot(command_prefix="!", intents=discord.Intents.default(),
-                                      guild_ready_timeout=0.05, http_trace=fake.loopback_guard())
+        bot = commands.AutoShardedBot(
+            command_prefix="!",
+            intents=discord.Intents.default(),
+            guild_ready_timeout=0.05,
+            http_trace=fake.loopback_guard(),
+        )
         seen: list[tuple[int | None, int]] = []
 
         @bot.event
         async def on_message(message: discord.Message) -> None:
-            seen.append((message.guild.shard_id if message.guild else None, message.guild.id if message.guild else 0))
+            seen.append(
+                (message.guild.shard_id if message.guild else None, message.guild.id if message.guild else 0)
+            )
 
         async with fake.run(bot, timeout=10):
             await fake.wait_until_connected()

@@ -716,8 +716,9 @@ class FakeDiscord:
         hoist: bool = False,
         managed: bool = False,
     ) -> dict:
-        role = self._role_payload(name, permissions, role_id=role_id, position=position, hoist=hoist,
-                                  managed=managed)
+        role = self._role_payload(
+            name, permissions, role_id=role_id, position=position, hoist=hoist, managed=managed
+        )
         self.roles[name] = role
         return role
 
@@ -770,7 +771,9 @@ class FakeDiscord:
             self._member_joined[int(user["id"])] = _now_iso()
         return user
 
-    def add_channel(self, name: str, *, type: int = 0, topic: str | None = None, guild: int | None = None) -> dict:
+    def add_channel(
+        self, name: str, *, type: int = 0, topic: str | None = None, guild: int | None = None
+    ) -> dict:
         """Add a guild text channel (before the bot connects; afterwards dispatch CHANNEL_CREATE).
         ``type=15`` is a forum (see ``add_forum``); ``guild`` an id from ``add_guild`` (default: the
         main guild)."""
@@ -790,8 +793,13 @@ class FakeDiscord:
             "flags": 0,
         }
         if type == 15:  # a forum: posts are threads; discord.py reads these fields
-            ch.update(available_tags=[], default_reaction_emoji=None, default_sort_order=None,
-                      default_forum_layout=0, default_thread_rate_limit_per_user=0)
+            ch.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                default_thread_rate_limit_per_user=0,
+            )
         self.channels[name] = ch
         self._channels_by_id[cid] = ch
         return ch
@@ -813,7 +821,9 @@ class FakeDiscord:
         """A forum channel in the main guild; people post in it with ``create_post``."""
         return self.add_channel(name, type=15)
 
-    async def create_post(self, forum: Any, title: str, content: str, *, author: Any = "alice") -> MessageExchange:
+    async def create_post(
+        self, forum: Any, title: str, content: str, *, author: Any = "alice"
+    ) -> MessageExchange:
         """A member opens a post in a forum: THREAD_CREATE for the new thread (channel type 11 whose
         ``parent_id`` is the forum), then MESSAGE_CREATE for its first message. Later messages in the
         post: ``send_message(..., channel=<the thread's name or id>)``; the thread is named ``title``."""
@@ -833,8 +843,13 @@ class FakeDiscord:
             "member_count": 1,
             "flags": 0,
             "applied_tags": [],
-            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": _now_iso(),
-                                "locked": False, "create_timestamp": _now_iso()},
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+                "create_timestamp": _now_iso(),
+            },
         }
         self.channels[title] = thread
         self._channels_by_id[tid] = thread
@@ -958,7 +973,9 @@ class FakeDiscord:
         for m in members:
             m.pop("permissions", None)  # GUILD_CREATE members don't carry permissions
         roles = self.roles if gid == self.guild_id else self._guild_roles[gid]
-        channels = [c for c in self.channels.values() if c.get("guild_id") == str(gid) and c.get("type") != 11]
+        channels = [
+            c for c in self.channels.values() if c.get("guild_id") == str(gid) and c.get("type") != 11
+        ]
         threads = [c for c in self.channels.values() if c.get("guild_id") == str(gid) and c.get("type") == 11]
         return {
             "id": str(gid),
@@ -1206,21 +1223,40 @@ class FakeDiscord:
 
         when = " after handling" if after_handling else ""
         self._faults.append(
-            _Fault(method.upper(), _path_regex(path), count, build, f"{status} {method} {path}{when}",
-                   after=after_handling)
+            _Fault(
+                method.upper(),
+                _path_regex(path),
+                count,
+                build,
+                f"{status} {method} {path}{when}",
+                after=after_handling,
+            )
         )
 
     def fail_after_next(self, method: str, path: str, *, status: int = 500, count: int = 1) -> None:
         """Shortcut: handle the next matching request, then answer ``status`` (default 500)."""
-        self.fail_next(method, path, status=status, code=0, message=f"{status}: Internal Server Error",
-                       count=count, after_handling=True)
+        self.fail_next(
+            method,
+            path,
+            status=status,
+            code=0,
+            message=f"{status}: Internal Server Error",
+            count=count,
+            after_handling=True,
+        )
 
     def delay_next(self, method: str, path: str, seconds: float, *, count: int = 1) -> None:
         """Next ``count`` matching requests wait ``seconds`` before they are handled (then as usual:
         an interaction callback delayed past ``interaction_deadline`` gets 404 Unknown interaction)."""
         self._faults.append(
-            _Fault(method.upper(), _path_regex(path), count, None, f"delay {seconds}s {method} {path}",
-                   delay=seconds)
+            _Fault(
+                method.upper(),
+                _path_regex(path),
+                count,
+                None,
+                f"delay {seconds}s {method} {path}",
+                delay=seconds,
+            )
         )
 
     def _take_fault(self, method: str, path: str) -> _Fault | None:
@@ -1380,7 +1416,9 @@ class FakeDiscord:
             shard = self.shard_of(data.get("guild_id") if isinstance(data, dict) else None)
         session = self._sessions.get(shard)
         if session is None:
-            raise RuntimeError(f"fake_discord: shard {shard} has not IDENTIFYed yet (is the bot running / ready?)")
+            raise RuntimeError(
+                f"fake_discord: shard {shard} has not IDENTIFYed yet (is the bot running / ready?)"
+            )
         return await self._dispatch_to(session, event, data)
 
     async def _dispatch_to(self, session: _Session, event: str, data: dict) -> int:
@@ -1628,7 +1666,9 @@ class FakeDiscord:
             return c["id"]
         if otype == 11:
             att = value if isinstance(value, dict) else {"filename": str(value)}
-            payload = self._attachment_payload("0", str(att.get("filename", "file.bin")), int(att.get("size", 0)), att)
+            payload = self._attachment_payload(
+                "0", str(att.get("filename", "file.bin")), int(att.get("size", 0)), att
+            )
             resolved.setdefault("attachments", {})[payload["id"]] = payload
             return payload["id"]
         return value
@@ -1949,7 +1989,9 @@ class FakeDiscord:
 
     @staticmethod
     def _json(data: Any, status: int = 200) -> web.Response:
-        return web.Response(status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=JSON_CT)
+        return web.Response(
+            status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=JSON_CT
+        )
 
     @staticmethod
     def _error(status: int, code: int, message: str) -> web.Response:
@@ -2066,7 +2108,9 @@ class FakeDiscord:
                 rec.fault = fault.label
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
-            resp = fault.build() if fault is not None and fault.build is not None and not fault.after else None
+            resp = (
+                fault.build() if fault is not None and fault.build is not None and not fault.after else None
+            )
             if resp is None:
                 for method, rx, handler, needs_auth in self._routes:
                     m = rx.match(rel)
@@ -2162,7 +2206,9 @@ class FakeDiscord:
         return self._json(g)
 
     async def _r_guild_channels(self, rec: RecordedRequest, guild_id: str) -> web.Response:
-        return self._json([c for c in self.channels.values() if c.get("guild_id") == guild_id and c["type"] != 11])
+        return self._json(
+            [c for c in self.channels.values() if c.get("guild_id") == guild_id and c["type"] != 11]
+        )
 
     async def _r_guild_roles(self, rec: RecordedRequest, guild_id: str) -> web.Response:
         roles = self.roles if int(guild_id) == self.guild_id else self._guild_roles.get(int(guild_id), {})
