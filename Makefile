@@ -37,6 +37,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests fakediscord setup.py
+	$(BIN)/ruff format --check bot tests fakediscord setup.py
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
 typecheck: $(STAMP)
