@@ -1,15 +1,19 @@
 # riderbot: a Discord bot that answers AI model licence questions.
 #   docker build -t riderbot .
 #   docker run -d --env-file .env -v riderbot-data:/data riderbot
-# The bundled knowledge is in /app/knowledge; mount your own folder there to replace it.
+# The bundled knowledge is in the wheel and in /app/knowledge; mount your own folder there to replace it.
 
 # --- build stage: install the project (and only its runtime dependencies) into /install -----------
 FROM python:3.11-slim AS build
 WORKDIR /src
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY pyproject.toml README.md ./
+# the pinned runtime dependencies first (their own layer), then riderbot itself without re-resolving
+COPY requirements.lock ./
+RUN pip install --prefix=/install -r requirements.lock
+COPY pyproject.toml setup.py README.md LICENSE ./
 COPY bot ./bot
-RUN pip install --prefix=/install .
+COPY knowledge ./knowledge
+RUN pip install --prefix=/install --no-deps .
 
 # --- runtime stage ------------------------------------------------------------------------------------
 FROM python:3.11-slim

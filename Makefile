@@ -5,35 +5,45 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres postgres-check lint install eval bench clean readme-tables
+.PHONY: run test test-postgres postgres-check lint install eval bench clean readme-tables lock typecheck
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	--no-emit-options
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the project's metadata changes.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# Reinstall whenever the project's metadata or the lock changes. Versions come from the lock
+# (requirements-dev.lock: runtime + test tools, pinned); riderbot and the fake Discord are then
+# installed editable on top, without resolving anything again.
+$(STAMP): pyproject.toml setup.py requirements-dev.lock fakediscord/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . -e ./fakediscord
 	touch $(STAMP)
+
+# After changing dependencies in pyproject.toml (or fakediscord/pyproject.toml): re-pin both locks.
+# Existing pins are kept where they still fit; `make lock UPGRADE=--upgrade` takes the newest versions.
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet "pip-tools>=7.4,<8"
+	$(PIP_COMPILE) $(UPGRADE) -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) $(UPGRADE) --extra test -o requirements-dev.lock pyproject.toml fakediscord/pyproject.toml
 
 install: $(STAMP)
 
+# Without a DISCORD_TOKEN (environment or .env, read by python-dotenv like `riderbot run` does) this
+# explains how to get one and opens the local console.
 run: $(STAMP)
-	@if [ -n "$$DISCORD_TOKEN" ] || grep -qsE '^[[:space:]]*DISCORD_TOKEN=[^[:space:]]' .env; then \
-		exec $(BIN)/riderbot run; \
-	else \
-		echo "No DISCORD_TOKEN set, so riderbot starts its local console instead of connecting to Discord."; \
-		echo "To run it on Discord: create an application at https://discord.com/developers/applications,"; \
-		echo "add a bot, copy its token, put DISCORD_TOKEN=... in .env and run 'make run' again (see README)."; \
-		echo; \
-		exec $(BIN)/riderbot chat; \
-	fi
+	exec $(BIN)/riderbot start
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests
+	$(BIN)/ruff check bot tests fakediscord setup.py
+	$(BIN)/ruff format --check bot tests fakediscord setup.py
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
-test: lint
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(BIN)/riderbot kb validate
 	$(BIN)/python -m pytest
 	$(BIN)/riderbot bench --quick

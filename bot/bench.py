@@ -48,7 +48,9 @@ TARGETS = {
 }
 QUICK_SLACK = 10.0  # --quick fails only when 10x worse than a target
 
-_SYLLABLES = "ka zu ri mo ve ta lo ni qu ex bra dor fen gli hap jor kel mun pix rol sav tek vun wex yor zim".split()
+_SYLLABLES = (
+    "ka zu ri mo ve ta lo ni qu ex bra dor fen gli hap jor kel mun pix rol sav tek vun wex yor zim".split()
+)
 
 
 @dataclass
@@ -93,17 +95,28 @@ def write_synthetic(source: Path, dest: Path, factor: int, seed: int = 7) -> lis
         (dest / path.name).write_bytes(path.read_bytes())
     if factor <= 1:
         return []
-    licenses = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in (source / "licenses").glob("*.yaml")}
-    families = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((source / "models").glob("*.yaml"))]
+    licenses = {
+        p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in (source / "licenses").glob("*.yaml")
+    }
+    families = [
+        yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((source / "models").glob("*.yaml"))
+    ]
     topics = yaml.safe_load((source / "topics.yaml").read_text(encoding="utf-8"))["topics"]
     questions: list[str] = []
     for k in range(1, factor):
         lic_ids = {}
         for lid, data in licenses.items():
             word = _word(rng, used)
-            new = dict(data, id=f"{lid}-s{k}", name=f"{word.title()} License {k}", aliases=[f"{word} license", f"{word} licence"])
+            new = dict(
+                data,
+                id=f"{lid}-s{k}",
+                name=f"{word.title()} License {k}",
+                aliases=[f"{word} license", f"{word} licence"],
+            )
             lic_ids[lid] = new["id"]
-            (dest / "licenses" / f"{new['id']}.yaml").write_text(yaml.safe_dump(new, sort_keys=False), encoding="utf-8")
+            (dest / "licenses" / f"{new['id']}.yaml").write_text(
+                yaml.safe_dump(new, sort_keys=False), encoding="utf-8"
+            )
         for fam in families:
             word = _word(rng, used)
             models = []
@@ -111,19 +124,43 @@ def write_synthetic(source: Path, dest: Path, factor: int, seed: int = 7) -> lis
                 version = f"{i + 1}.{k % 10}"
                 mword = f"{word} {version}"
                 aliases = [
-                    mword, f"{word}{version}", f"{word}-{version}-instruct", f"{word}-{version}-chat", f"{word} {version} 7b",
-                    f"{word}-{version}-70b-it", f"{word}{version}-hf", f"acme{k}/{word}-{version}-8b-instruct",
-                    f"acme{k}/{word.title()}-{version}-base", f"{word} v{version}",
+                    mword,
+                    f"{word}{version}",
+                    f"{word}-{version}-instruct",
+                    f"{word}-{version}-chat",
+                    f"{word} {version} 7b",
+                    f"{word}-{version}-70b-it",
+                    f"{word}{version}-hf",
+                    f"acme{k}/{word}-{version}-8b-instruct",
+                    f"acme{k}/{word.title()}-{version}-base",
+                    f"{word} v{version}",
                 ]
-                models.append({"id": f"{m['id']}-s{k}", "name": f"{word.title()} {version}", "version": version,
-                               "license": lic_ids[m["license"]], "aliases": aliases,
-                               "license_evidence": m["license_evidence"]})
+                models.append(
+                    {
+                        "id": f"{m['id']}-s{k}",
+                        "name": f"{word.title()} {version}",
+                        "version": version,
+                        "license": lic_ids[m["license"]],
+                        "aliases": aliases,
+                        "license_evidence": m["license_evidence"],
+                    }
+                )
                 topic = rng.choice(TOPIC_IDS)
                 phrase = rng.choice(topics[topic]["phrasings"])
-                questions.append(rng.choice(["can i {p} with {a}?", "{a} {p}", "is {a} ok, {p}", "hey does {a} allow {p}"])
-                                 .format(a=rng.choice(aliases), p=phrase))
-            data = {"family": f"{fam['family']}-s{k}", "name": f"{word.title()} family", "aliases": [word], "models": models}
-            (dest / "models" / f"{data['family']}.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+                questions.append(
+                    rng.choice(
+                        ["can i {p} with {a}?", "{a} {p}", "is {a} ok, {p}", "hey does {a} allow {p}"]
+                    ).format(a=rng.choice(aliases), p=phrase)
+                )
+            data = {
+                "family": f"{fam['family']}-s{k}",
+                "name": f"{word.title()} family",
+                "aliases": [word],
+                "models": models,
+            }
+            (dest / "models" / f"{data['family']}.yaml").write_text(
+                yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+            )
             questions.append(f"can i use {word} commercially")  # clarify (or a one-member family)
             questions.append(f"is {word} 9.9 ok for commercial use")  # an unknown version
     return questions
@@ -147,7 +184,9 @@ def baseline_choices(kb: KnowledgeBase) -> list[str]:
     return choices
 
 
-def _timed(fn: Callable[[str], Any], questions: list[str], passes: int, clear: Callable[[], None]) -> list[float]:
+def _timed(
+    fn: Callable[[str], Any], questions: list[str], passes: int, clear: Callable[[], None]
+) -> list[float]:
     latencies: list[float] = []
     for _ in range(passes):
         clear()
@@ -163,7 +202,9 @@ def _pct(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
-def bench_size(factor: int, base_questions: list[str], passes: int, baseline_limit: int, workdir: Path) -> SizeResult:
+def bench_size(
+    factor: int, base_questions: list[str], passes: int, baseline_limit: int, workdir: Path
+) -> SizeResult:
     folder = workdir / f"kb-{factor}x"
     synthetic_questions = write_synthetic(default_knowledge_dir(), folder, factor)
     start = time.perf_counter()
@@ -172,7 +213,9 @@ def bench_size(factor: int, base_questions: list[str], passes: int, baseline_lim
     load_s = time.perf_counter() - start
     rss = _rss_mb()
     rng = random.Random(factor)
-    questions = base_questions + rng.sample(synthetic_questions, min(len(synthetic_questions), len(base_questions) // 2))
+    questions = base_questions + rng.sample(
+        synthetic_questions, min(len(synthetic_questions), len(base_questions) // 2)
+    )
 
     def clear() -> None:
         tokens.cache_clear()
@@ -211,8 +254,15 @@ def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> di
     results = []
     with tempfile.TemporaryDirectory(prefix="riderbot-bench-") as tmp:
         for factor in sizes:
-            results.append(bench_size(factor, base_questions, passes=1 if quick else 3,
-                                      baseline_limit=60 if quick else 200, workdir=Path(tmp)))
+            results.append(
+                bench_size(
+                    factor,
+                    base_questions,
+                    passes=1 if quick else 3,
+                    baseline_limit=60 if quick else 200,
+                    workdir=Path(tmp),
+                )
+            )
     report: dict[str, Any] = {"quick": quick, "sizes": [r.__dict__ for r in results]}
     if e2e:
         report["e2e"] = run_e2e(100 if quick else 500)
@@ -252,8 +302,15 @@ def check_targets(report: dict[str, Any], slack: float = 1.0) -> list[dict[str, 
         add("questions/s at 100x", by[100]["qps"], TARGETS["qps_100x"], True)
         add("p99 at 100x (ms)", by[100]["p99_ms"], TARGETS["p99_ms_100x"], False)
     for factor, r in by.items():
-        checks.append({"check": f"faster than baseline at {factor}x", "value": r["speedup"], "target": 1.0,
-                       "limit": 1.0, "ok": r["speedup"] > 1.0})
+        checks.append(
+            {
+                "check": f"faster than baseline at {factor}x",
+                "value": r["speedup"],
+                "target": 1.0,
+                "limit": 1.0,
+                "ok": r["speedup"] > 1.0,
+            }
+        )
     e2e = report.get("e2e") or {}
     if "answers_per_s" in e2e:
         add("end-to-end answers/s", e2e["answers_per_s"], TARGETS["e2e_answers_per_s"], True)
@@ -277,8 +334,10 @@ def format_report(report: dict[str, Any]) -> str:
     e2e = report.get("e2e")
     if e2e and "answers_per_s" in e2e:
         lines.append("")
-        lines.append(f"end to end: {e2e['burst']} mentions through discord.py and the fake Discord: "
-                     f"{e2e['answers_per_s']:.0f} answers/s, round trip p50 {e2e['p50_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms")
+        lines.append(
+            f"end to end: {e2e['burst']} mentions through discord.py and the fake Discord: "
+            f"{e2e['answers_per_s']:.0f} answers/s, round trip p50 {e2e['p50_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms"
+        )
     elif e2e:
         lines.append(f"\nend to end: skipped ({e2e.get('skipped')})")
     if report.get("storage"):
@@ -288,7 +347,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.extend(format_storage(report["storage"]))
     lines.append("")
     for c in report["checks"]:
-        lines.append(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['value']} (target {c['target']}, limit {c['limit']})")
+        lines.append(
+            f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}: {c['value']} (target {c['target']}, limit {c['limit']})"
+        )
     return "\n".join(lines)
 
 

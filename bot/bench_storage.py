@@ -51,10 +51,12 @@ def questions(count: int, seed: int = 1) -> list[str]:
     """``count`` distinct questions (no two would group)."""
     rng = random.Random(seed)
     vocab = vocabulary(6000, rng)
-    out, seen = [], set()
+    out: list[str] = []
+    seen: set[str] = set()
     while len(out) < count:
-        q = rng.choice(_TEMPLATES).format(a=rng.choice(vocab), b=rng.choice(vocab), c=rng.choice(vocab),
-                                          n=rng.randint(1, 400))
+        q = rng.choice(_TEMPLATES).format(
+            a=rng.choice(vocab), b=rng.choice(vocab), c=rng.choice(vocab), n=rng.randint(1, 400)
+        )
         if q not in seen:
             seen.add(q)
             out.append(q)
@@ -66,7 +68,7 @@ def typo(question: str, rng: random.Random) -> str:
     i = max(range(len(words)), key=lambda k: (len(words[k]), rng.random()))  # the longest word
     w = words[i]
     j = rng.randrange(1, len(w) - 1) if len(w) > 2 else 0
-    words[i] = w[:j] + w[j + 1:]
+    words[i] = w[:j] + w[j + 1 :]
     return " ".join(words)
 
 
@@ -86,18 +88,26 @@ async def fill(store: Any, texts: list[str], guild_id: int | None = 1) -> None:
             qid = first + k
             rows.append((qid, text, norm, now, now, guild_id, "unanswered", 1))
             terms.extend(index_rows(qid, norm, guild_id))
-        yield many("INSERT INTO queue (id, question, normalized, first_seen, last_seen, guild_id, outcome, announced)"
-                   " VALUES (?,?,?,?,?,?,?,?)", rows)
-        yield many("INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
-                   " ON CONFLICT DO NOTHING", terms)
+        yield many(
+            "INSERT INTO queue (id, question, normalized, first_seen, last_seen, guild_id, outcome, announced)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        yield many(
+            "INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
+            terms,
+        )
         if store.dialect == "postgres":
             yield val("SELECT setval('queue_id_seq', (SELECT MAX(id) FROM queue))")
 
     step = 5000
     for offset in range(0, len(texts), step):
-        await store._write(lambda o=offset: body(texts[o:o + step], start + o + 1))
+        await store._write(lambda o=offset: body(texts[o : o + step], start + o + 1))
     if store.dialect == "sqlite":  # as a running bot's database would be: its WAL checkpointed
-        await store.driver.call(lambda: store.driver._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+        await store.driver.call(
+            lambda: store.driver._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        )
     else:
         await store._raw("ANALYZE")
 
@@ -108,7 +118,9 @@ def _max_id():
     return (yield val("SELECT MAX(id) FROM queue"))
 
 
-async def measure(store: Any, stored: list[str], fresh: list[str], samples: int, seed: int = 3) -> dict[str, Any]:
+async def measure(
+    store: Any, stored: list[str], fresh: list[str], samples: int, seed: int = 3
+) -> dict[str, Any]:
     from bot.storage import Asked
 
     rng = random.Random(seed)
@@ -125,9 +137,11 @@ async def measure(store: Any, stored: list[str], fresh: list[str], samples: int,
             repeats += 1
             grouped += not created
     latencies.sort()
-    return {"p50_ms": round(1000 * statistics.median(latencies), 3),
-            "p99_ms": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3),
-            "grouped": round(grouped / repeats, 3) if repeats else None}
+    return {
+        "p50_ms": round(1000 * statistics.median(latencies), 3),
+        "p99_ms": round(1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 3),
+        "grouped": round(grouped / repeats, 3) if repeats else None,
+    }
 
 
 async def bench_backend(backend: str, sizes: tuple[int, ...], samples: int) -> list[dict[str, Any]]:
@@ -163,7 +177,9 @@ class _database:
             return str(Path(self._tmp.name) / "bench.db")
         from tests.pg import temporary_database  # a source checkout only, like the e2e bench
 
-        self._ctx = temporary_database(postgres_url())
+        url = postgres_url()
+        assert url is not None, "the PostgreSQL storage bench needs RIDERBOT_TEST_POSTGRES"
+        self._ctx = temporary_database(url)
         return self._ctx.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
@@ -201,24 +217,50 @@ def storage_checks(report: dict[str, Any], slack: float) -> list[dict[str, Any]]
         rows.sort(key=lambda r: r["open_entries"])
         big, small = rows[-1], rows[0]
         limit = (TARGET_P99_MS if slack == 1.0 else QUICK_BASELINE_P99.get(backend, TARGET_P99_MS)) * slack
-        checks.append({"check": f"log question p99 at {big['open_entries']:,} open ({backend}, ms)",
-                       "value": big["p99_ms"], "target": TARGET_P99_MS, "limit": limit, "ok": big["p99_ms"] <= limit})
+        checks.append(
+            {
+                "check": f"log question p99 at {big['open_entries']:,} open ({backend}, ms)",
+                "value": big["p99_ms"],
+                "target": TARGET_P99_MS,
+                "limit": limit,
+                "ok": big["p99_ms"] <= limit,
+            }
+        )
         ratio = round(big["p99_ms"] / small["p99_ms"], 2) if small["p99_ms"] else 0.0
         flat = FLAT_RATIO * slack
         if slack == 1.0:  # --quick's sizes are too close (and its p99 too noisy) to judge flatness
-            checks.append({"check": f"log question p99 {big['open_entries']:,} vs {small['open_entries']:,} open "
-                           f"({backend})", "value": ratio, "target": FLAT_RATIO, "limit": flat, "ok": ratio <= flat})
-        checks.append({"check": f"typo'd repeats grouped ({backend})", "value": big["grouped"], "target": 0.95,
-                       "limit": 0.95 / slack, "ok": (big["grouped"] or 0) >= 0.95 / slack})
+            checks.append(
+                {
+                    "check": f"log question p99 {big['open_entries']:,} vs {small['open_entries']:,} open "
+                    f"({backend})",
+                    "value": ratio,
+                    "target": FLAT_RATIO,
+                    "limit": flat,
+                    "ok": ratio <= flat,
+                }
+            )
+        checks.append(
+            {
+                "check": f"typo'd repeats grouped ({backend})",
+                "value": big["grouped"],
+                "target": 0.95,
+                "limit": 0.95 / slack,
+                "ok": (big["grouped"] or 0) >= 0.95 / slack,
+            }
+        )
     return checks
 
 
 def format_storage(report: dict[str, Any]) -> list[str]:
-    lines = ["| storage | open entries | fill | log question p50 | p99 | typo'd repeats grouped |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| storage | open entries | fill | log question p50 | p99 | typo'd repeats grouped |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for r in report["rows"]:
-        lines.append(f"| {r['backend']} | {r['open_entries']:,} | {r['fill_s']:.1f} s | {r['p50_ms']:.3f} ms | "
-                     f"{r['p99_ms']:.3f} ms | {100 * (r['grouped'] or 0):.0f}% |")
+        lines.append(
+            f"| {r['backend']} | {r['open_entries']:,} | {r['fill_s']:.1f} s | {r['p50_ms']:.3f} ms | "
+            f"{r['p99_ms']:.3f} ms | {100 * (r['grouped'] or 0):.0f}% |"
+        )
     if report.get("postgres_skipped"):
         lines.append(f"\nPostgreSQL storage rows skipped: {report['postgres_skipped']}")
     return lines

@@ -1,13 +1,23 @@
-"""The `riderbot` command line: ask, chat, eval, kb (validate / schema / export), run."""
+"""The `riderbot` command line: ask, chat, start, run, eval, bench, stats, health, kb, review.
+
+Exit codes: 0 for any answer, 1 when the knowledge base fails validation (or `health` fails), 2 for
+usage errors (and a missing token for `run`), 3 when `run` cannot reach Discord or open the
+database, 141 when the reader of stdout went away (`riderbot ask ... | head`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import sys
+import threading
 import time
+from collections.abc import Coroutine
+from importlib import metadata
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings, SettingsError
@@ -34,6 +44,22 @@ def bounded_int(low: int, high: int, what: str):
 
 
 ENTRY_ID = bounded_int(1, MAX_ID, "the entry id")
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
+MAX_DAYS = 36_500
+T = TypeVar("T")
+
+NO_TOKEN = """No DISCORD_TOKEN set, so riderbot starts its local console instead of connecting to Discord.
+To run it on Discord: create an application at https://discord.com/developers/applications,
+add a bot, copy its token, put DISCORD_TOKEN=... in .env and run 'make run' again (see README).
+"""
+
+
+def version() -> str:
+    try:
+        return metadata.version("riderbot")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="riderbot",
         description="Answers questions about AI model licences from a reviewed knowledge base.",
     )
-    parser.add_argument("--knowledge", type=Path, help="knowledge folder (default: $RIDERBOT_KNOWLEDGE or the bundled one)")
+    parser.add_argument("--version", action="version", version=f"riderbot {version()}")
+    parser.add_argument(
+        "--knowledge", type=Path, help="knowledge folder (default: $RIDERBOT_KNOWLEDGE or the bundled one)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -49,31 +78,50 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or '-' to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
 
-    sub.add_parser("chat", help="interactive console: type questions, Ctrl-D to quit")
+    sub.add_parser("chat", help="interactive console: type questions, Ctrl-D or Ctrl-C to quit")
     sub.add_parser("run", help="connect to Discord and answer there (needs DISCORD_TOKEN)")
+    sub.add_parser(
+        "start",
+        help="what `make run` does: `run` when DISCORD_TOKEN is set (environment or .env), "
+        "else explain how to get one and open the console",
+    )
 
     ev = sub.add_parser("eval", help="score the labelled question set")
-    ev.add_argument("file", nargs="?", type=Path, help="a YAML question file or folder (default: knowledge/eval)")
+    ev.add_argument(
+        "file", nargs="?", type=Path, help="a YAML question file or folder (default: knowledge/eval)"
+    )
     ev.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     ev.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
-    bench = sub.add_parser("bench", help="measure matching speed, loading and memory against a plain baseline")
+    bench = sub.add_parser(
+        "bench", help="measure matching speed, loading and memory against a plain baseline"
+    )
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--quick", action="store_true", help="a few seconds; fails only on a 10x regression")
 
     stats = sub.add_parser("stats", help="questions per day, outcome shares, top models and topics, feedback")
-    stats.add_argument("--days", type=bounded_int(1, 36_500, "--days"), default=30)
+    stats.add_argument(
+        "--days",
+        type=bounded_int(1, MAX_DAYS, "--days"),
+        default=30,
+        help=f"how many days back, 1 to {MAX_DAYS:,} (default 30)",
+    )
     stats.add_argument("--json", action="store_true")
 
-    sub.add_parser("health", help="exit 0 when knowledge is valid, the database writable and the gateway heartbeat recent")
+    sub.add_parser(
+        "health",
+        help="exit 0 when knowledge is valid, the database writable and the gateway heartbeat recent",
+    )
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION")
     kb_sub.required = True
     kb_sub.add_parser("validate", help="check every knowledge file; exit 1 on any error")
     kb_sub.add_parser("readme", help="regenerate the table of covered models in README.md")
-    alias = kb_sub.add_parser("alias", help="add an alias to a model (validated, written to knowledge/edits/)")
-    alias.add_argument("model", help="model id, e.g. llama-2")
+    alias = kb_sub.add_parser(
+        "alias", help="add an alias to a model (validated, written to knowledge/edits/)"
+    )
+    alias.add_argument("model", help="the model: an id or any name riderbot knows, e.g. llama-2 or 'Llama 2'")
     alias.add_argument("alias", help="the new spelling, e.g. 'L2-chat'")
 
     review = sub.add_parser("review", help="the queue of questions the bot could not answer")
@@ -81,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     review_sub.required = True
     listing = review_sub.add_parser("list", help="list queue entries")
     listing.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="open")
-    listing.add_argument("--sort", choices=["count", "newest"], default="count", help="most asked first, or newest")
+    listing.add_argument(
+        "--sort", choices=["count", "newest"], default="count", help="most asked first, or newest"
+    )
     listing.add_argument("--limit", type=bounded_int(1, 100_000, "--limit"), default=50)
     listing.add_argument("--json", action="store_true")
     _scope_options(listing)
@@ -90,14 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     resolve = review_sub.add_parser("resolve", help="link an entry to an answer; its wording is learned")
     resolve.add_argument("id", type=ENTRY_ID)
-    resolve.add_argument("--model", help="model id (or give --license for a licence question)")
-    resolve.add_argument("--license", help="licence id")
+    resolve.add_argument("--model", help="the model: an id or any name riderbot knows (or give --license)")
+    resolve.add_argument("--license", help="the licence: an id or a name")
     resolve.add_argument("--topic", required=True)
+    resolve.add_argument(
+        "--force", action="store_true", help="re-decide an entry already resolved or dismissed"
+    )
     dismiss = review_sub.add_parser("dismiss", help="drop an entry (off-topic, spam, duplicate...)")
     dismiss.add_argument("id", type=ENTRY_ID)
     dismiss.add_argument("--reason", required=True)
-    export_q = review_sub.add_parser("export", help="the queue as CSV on stdout")
+    dismiss.add_argument(
+        "--force", action="store_true", help="re-decide an entry already resolved or dismissed"
+    )
+    export_q = review_sub.add_parser("export", help="the queue as CSV on stdout (or JSON with --json)")
     export_q.add_argument("--status", choices=["open", "resolved", "dismissed", "all"], default="all")
+    export_q.add_argument("--json", action="store_true", help="a JSON array of entries instead of CSV")
     _scope_options(export_q)
     kb_sub.add_parser("schema", help="print a JSON Schema of the knowledge files")
     export = kb_sub.add_parser("export", help="print the resolved knowledge")
@@ -107,9 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _scope_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--guild", type=bounded_int(1, MAX_ID, "--guild"), metavar="ID", help="only this server's entries")
+    group.add_argument(
+        "--guild", type=bounded_int(1, MAX_ID, "--guild"), metavar="ID", help="only this server's entries"
+    )
     group.add_argument("--dms", action="store_true", help="only entries from DMs and the command line")
-    group.add_argument("--maintainers", action="store_true", help="the maintainers' queue: DMs + forwarded entries")
+    group.add_argument(
+        "--maintainers", action="store_true", help="the maintainers' queue: DMs + forwarded entries"
+    )
 
 
 def _scope_of(args) -> object:
@@ -130,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     except StorageError as exc:  # one sentence, no traceback: the database cannot be used
         print(f"riderbot: {exc}", file=sys.stderr)
         return EXIT_STORAGE
+    except BrokenPipeError:
+        # the reader went away (`riderbot ask ... | head`): stop quietly, as a SIGPIPE'd tool would
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -142,7 +208,10 @@ def _main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     knowledge_dir = args.knowledge or settings.knowledge_dir
 
-    if args.command == "run":
+    if args.command == "start" and settings.discord_token is None:
+        print(NO_TOKEN)
+        args.command = "chat"
+    if args.command in ("run", "start"):
         from bot.client import run_bot
 
         return run_bot(settings, knowledge_dir)
@@ -168,15 +237,20 @@ def _main(argv: list[str] | None = None) -> int:
     try:
         kb = load_knowledge(knowledge_dir)
     except KnowledgeError as exc:
-        print(f"riderbot: the knowledge base in {knowledge_dir} has {len(exc.problems)} problem(s):", file=sys.stderr)
+        print(
+            f"riderbot: the knowledge base in {knowledge_dir} has {len(exc.problems)} problem(s):",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_KNOWLEDGE
 
     if args.command == "kb":
         if args.kb_command == "validate":
-            print(f"ok: {len(kb.models)} models, {len(kb.licenses)} licences, {len(kb.sources)} sources, "
-                  f"{sum(len(m.riders) for m in kb.models.values())} riders")
+            print(
+                f"ok: {len(kb.models)} models, {len(kb.licenses)} licences, {len(kb.sources)} sources, "
+                f"{sum(len(m.riders) for m in kb.models.values())} riders"
+            )
             return EXIT_OK
         if args.kb_command == "readme":
             from bot.knowledge.table import update_readme
@@ -198,9 +272,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "ask":
         return asyncio.run(_ask(engine, settings, args.question, args.json))
     if args.command == "chat":
-        from bot.console import run_console
-
-        return asyncio.run(_with_storage(engine, settings, lambda log: run_console(engine, log=log)))
+        return _chat(engine, settings)
     if args.command == "review":
         return asyncio.run(_review(engine, settings, args))
     if args.command == "eval":
@@ -222,23 +294,29 @@ async def _open_storage(engine, settings: Settings):
     return storage
 
 
-async def _with_storage(engine, settings: Settings, body) -> int:
-    """Run a console-style `body(log)` where `log(answer)` queues what could not be answered."""
+def _chat(engine, settings: Settings) -> int:
+    """The console in the MAIN thread (so the first Ctrl-C reaches its input() and ends it), with
+    the database on an event loop in a helper thread; each answer is stored before it is shown."""
+    from bot.console import run_console
     from bot.engine import log_outcome
 
-    storage = await _open_storage(engine, settings)
-    loop = asyncio.get_running_loop()
-    pending: list[asyncio.Future] = []
+    loop = asyncio.new_event_loop()
+    helper = threading.Thread(target=loop.run_forever, name="riderbot-storage", daemon=True)
+    helper.start()
 
-    def log(answer) -> None:
-        pending.append(asyncio.run_coroutine_threadsafe(log_outcome(storage, answer, source="cli"), loop))
+    def call(coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
     try:
-        return await asyncio.to_thread(body, log)
+        storage = call(_open_storage(engine, settings))
+        try:
+            return run_console(engine, log=lambda answer: call(log_outcome(storage, answer, source="cli")))
+        finally:
+            call(storage.close())
     finally:
-        for future in pending:
-            await asyncio.wrap_future(future)
-        await storage.close()
+        loop.call_soon_threadsafe(loop.stop)
+        helper.join(5)
+        loop.close()
 
 
 async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
@@ -262,7 +340,10 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
                 print(json.dumps({"status": "unanswered", "error": "empty question"}) if as_json else "")
                 continue
             if len(q) > MAX_QUESTION_CHARS:  # refused, and not stored
-                print(json.dumps({"status": "unanswered", "error": _too_long(q)}) if as_json else _too_long(q), flush=True)
+                print(
+                    json.dumps({"status": "unanswered", "error": _too_long(q)}) if as_json else _too_long(q),
+                    flush=True,
+                )
                 continue
             start = time.perf_counter()
             answer = engine.ask(q)
@@ -284,9 +365,14 @@ def _too_long(question: str) -> str:
 
 async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
     from bot.knowledge.edits import EditRefused, add_alias
+    from bot.matching import Matcher
     from bot.storage import open_storage
 
-    before = list(kb.models[args.model].aliases) if args.model in kb.models else None
+    model_id = _model_arg(Matcher(kb), args.model)
+    if model_id is None:
+        return EXIT_USAGE
+    args.model = model_id
+    before = list(kb.models[args.model].aliases)
     try:
         add_alias(knowledge_dir, kb, args.model, args.alias)
     except EditRefused as exc:
@@ -294,7 +380,9 @@ async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
         return EXIT_USAGE
     storage = await open_storage(settings)
     try:
-        await storage.audit(None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias)
+        await storage.audit(
+            None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias
+        )
     finally:
         await storage.close()
     print(f"added alias {args.alias!r} to {args.model} (knowledge/edits/{kb.models[args.model].family}.yaml)")
@@ -325,11 +413,20 @@ async def _review_action(engine, storage, args) -> int:
             for r in rows:
                 where = f"guild {r['guild_id']}" if r["guild_id"] is not None else "DM/CLI"
                 fwd = " fwd" if r.get("forwarded_at") else ""
-                print(f"#{r['id']:<5} x{r['count']:<4} [{r['status']}{fwd}] {where:<26} {r['question'][:70]!r}  "
-                      f"guess: {r['best_guess'] or '-'}")
+                print(
+                    f"#{r['id']:<5} x{r['count']:<4} [{r['status']}{fwd}] {where:<26} {r['question'][:70]!r}  "
+                    f"guess: {r['best_guess'] or '-'}"
+                )
         return EXIT_OK
     if action == "export":
-        sys.stdout.write(await storage.export_csv(None if args.status == "all" else args.status, scope=_scope_of(args)))
+        status = None if args.status == "all" else args.status
+        scope = _scope_of(args)
+        if args.json:
+            total = await storage.count_queue(status, scope=scope)
+            rows = await storage.list_queue(status, sort="count", limit=max(1, total), scope=scope)
+            print(json.dumps([_entry_json(r) for r in rows], indent=2, ensure_ascii=False))
+        else:
+            sys.stdout.write(await storage.export_csv(status, scope=scope))
         return EXIT_OK
     entry = await storage.get_entry(args.id, scope="all")
     if entry is None:
@@ -343,11 +440,17 @@ async def _review_action(engine, storage, args) -> int:
             for key, value in data.items():
                 print(f"{key:>18}: {value}")
         return EXIT_OK
+    if entry["status"] != "open" and not args.force:
+        print(
+            f"riderbot: #{args.id} is already {entry['status']}; add --force to decide it again",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if action == "dismiss":
         await storage.dismiss(args.id, args.reason, None, scope="all")
         print(f"dismissed #{args.id} ({args.reason})")
         return EXIT_OK
-    # resolve
+    # resolve: names mean what the matcher's resolver says, as in Discord
     kb = engine.kb
     if args.topic not in kb.topics:
         print(f"riderbot: unknown topic {args.topic!r}; topics: {', '.join(kb.topics)}", file=sys.stderr)
@@ -355,15 +458,54 @@ async def _review_action(engine, storage, args) -> int:
     if (args.model is None) == (args.license is None):
         print("riderbot: give exactly one of --model or --license", file=sys.stderr)
         return EXIT_USAGE
-    if args.model is not None and args.model not in kb.models:
-        print(f"riderbot: unknown model {args.model!r}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.license is not None and args.license not in kb.licenses:
-        print(f"riderbot: unknown licence {args.license!r}", file=sys.stderr)
-        return EXIT_USAGE
-    await storage.resolve(args.id, args.model, args.license, args.topic, None, scope="all")
-    print(f"resolved #{args.id}: {entry['question']!r} -> {args.model or args.license}/{args.topic}")
+    model = license_id = None
+    if args.model is not None:
+        model = _model_arg(engine.matcher, args.model)
+        if model is None:
+            return EXIT_USAGE
+    else:
+        license_id = _license_arg(engine.matcher, args.license)
+        if license_id is None:
+            return EXIT_USAGE
+    await storage.resolve(args.id, model, license_id, args.topic, None, scope="all")
+    engine.matcher.learn(entry["question"], model, license_id, args.topic)
+    print(f"resolved #{args.id}: {entry['question']!r} -> {model or license_id}/{args.topic}")
     return EXIT_OK
+
+
+def _model_arg(matcher, text: str) -> str | None:
+    """The model id a command-line argument names (through the resolver), or None after saying why."""
+    from bot.matching.resolve import FAMILY, LICENSE, MODEL, NOT_COVERED
+
+    found = matcher.resolve(text)
+    if found.kind == MODEL:
+        return found.ids[0]
+    if found.kind == FAMILY:
+        why = f"could be several models; give one of: {', '.join(found.ids)}"
+    elif found.kind == LICENSE:
+        why = f"is a licence ({found.name}), not a model"
+    elif found.kind == NOT_COVERED:
+        why = f"is not covered ({found.name}: its governing text is not verified)"
+    else:
+        hint = f"; did you mean {', '.join(found.suggestions)}?" if found.suggestions else ""
+        why = f"is not a model riderbot knows{hint}"
+    print(f"riderbot: {text!r} {why}", file=sys.stderr)
+    return None
+
+
+def _license_arg(matcher, text: str) -> str | None:
+    from bot.matching.resolve import LICENSE
+
+    if text in matcher.kb.licenses:
+        return text
+    found = matcher.resolve(text)
+    if found.kind == LICENSE:
+        return found.ids[0]
+    print(
+        f"riderbot: {text!r} is not a licence riderbot knows; licences: {', '.join(matcher.kb.licenses)}",
+        file=sys.stderr,
+    )
+    return None
 
 
 async def _stats(settings: Settings, args) -> int:
@@ -401,9 +543,18 @@ def _eval(engine, knowledge_dir: Path, args) -> int:
         return EXIT_USAGE
     evaluation = evaluate(engine.matcher, items)
     if args.json:
-        print(json.dumps({**evaluation.metrics, "written": evaluation.written.metrics, "real": evaluation.real.metrics,
-                          "files": {name: r.metrics for name, r in evaluation.files.items()},
-                          "passed": evaluation.passed()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    **evaluation.metrics,
+                    "written": evaluation.written.metrics,
+                    "real": evaluation.real.metrics,
+                    "files": {name: r.metrics for name, r in evaluation.files.items()},
+                    "passed": evaluation.passed(),
+                },
+                indent=2,
+            )
+        )
     else:
         print(format_report(evaluation, verbose=args.verbose))
     return EXIT_OK

@@ -1,8 +1,10 @@
 """riderbot on Discord: the ``RiderBot`` client and ``run_bot`` (what ``riderbot run`` calls).
 
-The bot holds the engine (loaded once), the storage (opened in ``setup_hook``, closed in
-``close``) and a little per-process state (watched channels, cooldowns). Each feature is a cog in
-bot/cogs, loaded as an extension; the buttons are DynamicItems, so they work across restarts.
+The bot is handed what it needs, opened, as in discord.py's ``examples/advanced_startup.py``: the
+engine (loaded once) and the storage (opened by ``run_bot``, or a test, and closed by it after the
+bot has closed). It keeps a little per-process state: the watched channels and the gateway's health.
+Each feature is a cog in bot/cogs, loaded by name as an extension; this module imports nothing from
+bot/cogs (the cogs import it), and the cogs own their limiters and their persistent buttons.
 
 Safety: ``AllowedMentions.none()`` for the whole bot, so nothing it sends can ping anyone.
 
@@ -14,43 +16,64 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import hashlib
 import json
 import logging
 import math
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs.answering import RateLimiter, RecentlySent
-from bot.cogs.checks import NotModerator
-from bot.cogs.lookup import LookupFailed
-from bot.cogs.views import PickButton, VoteButton
 from bot.engine import Engine
+from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, KnowledgeError
 from bot.settings import Settings, SettingsError
 from bot.storage import Storage, StorageError, open_storage
 
 log = logging.getLogger("riderbot")
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.watch", "bot.cogs.cards", "bot.cogs.config", "bot.cogs.review",
-              "bot.cogs.kb", "bot.cogs.privacy", "bot.cogs.stats")
+EXTENSIONS = (
+    "bot.cogs.ask",
+    "bot.cogs.watch",
+    "bot.cogs.cards",
+    "bot.cogs.config",
+    "bot.cogs.review",
+    "bot.cogs.kb",
+    "bot.cogs.privacy",
+    "bot.cogs.stats",
+)
 
 # View Channels, Send Messages, Send Messages in Threads, Embed Links, Read Message History
 INVITE_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, send_messages_in_threads=True, embed_links=True, read_message_history=True
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
 )
 
-EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
-HEARTBEAT_SECONDS = 30.0  # how often the health file is refreshed while the gateway is up
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EXIT_STORAGE = EXIT_UNAVAILABLE  # the database cannot be opened
+ACK_POLL_SECONDS = 0.5  # how often the bot looks for a new gateway heartbeat ACK (for the health file)
+# Loggers that write whole gateway events, request bodies or SQL parameters (question text, author ids)
+# at DEBUG: kept at INFO unless RIDERBOT_DISCORD_DEBUG is on
+PAYLOAD_LOGGERS = (
+    "discord.gateway",
+    "discord.http",
+    "discord.webhook.async_",
+    "discord.state",
+    "discord.client",
+    "aiosqlite",
+)
 DRAIN_SECONDS = 5.0  # how long close() waits for answers in flight
 LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
 
@@ -65,15 +88,18 @@ def intents_for(settings: Settings) -> discord.Intents:
 
 
 def invite_url(application_id: int) -> str:
-    return discord.utils.oauth_url(application_id, permissions=INVITE_PERMISSIONS,
-                                   scopes=("bot", "applications.commands"))
+    return discord.utils.oauth_url(
+        application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
+    )
 
 
 class RiderTree(app_commands.CommandTree):
     """Errors from app commands become one short ephemeral sentence; unexpected ones are logged."""
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        if isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, app_commands.AppCommandError):
+        if isinstance(error, app_commands.CommandInvokeError) and isinstance(
+            error.original, app_commands.AppCommandError
+        ):
             error = error.original
         if isinstance(error, (NotModerator, LookupFailed, app_commands.NoPrivateMessage)):
             text = str(error)
@@ -95,11 +121,13 @@ class RiderTree(app_commands.CommandTree):
 
 
 class RiderBot(commands.Bot):
-    """``RiderBot(engine, storage_path, settings)``; extra keyword arguments go to ``commands.Bot``
-    (tests pass ``guild_ready_timeout`` and ``http_trace``)."""
+    """``RiderBot(engine, storage, settings)`` with an opened Storage, which the caller closes after
+    the bot; extra keyword arguments go to ``commands.Bot`` (tests pass ``guild_ready_timeout`` and
+    ``http_trace``)."""
 
-    def __init__(self, engine: Engine, storage_path: Path | str | None = None, settings: Settings | None = None,
-                 *, storage: Storage | None = None, **options: Any) -> None:
+    def __init__(
+        self, engine: Engine, storage: Storage, settings: Settings | None = None, **options: Any
+    ) -> None:
         self.settings = settings or Settings()
         options.setdefault("intents", intents_for(self.settings))
         super().__init__(
@@ -110,36 +138,26 @@ class RiderBot(commands.Bot):
             **options,
         )
         self.engine = engine
-        self.storage_path = Path(storage_path if storage_path is not None else self.settings.db_path)
-        self.storage: Storage | None = None
-        self._opened_storage = storage  # run_bot opens it before connecting, to fail fast
+        self.storage = storage
         self.watched: set[int] = set()
-        self.ask_limiter = RateLimiter()
-        self.watch_recent = RecentlySent()
         self.commands_synced: bool | None = None  # after setup_hook: whether this start synced commands
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing: asyncio.Future | None = None
-        self._heartbeat = tasks.loop(seconds=HEARTBEAT_SECONDS)(self._write_heartbeat)
+        self._ack_monitor = tasks.loop(seconds=ACK_POLL_SECONDS)(self._watch_heartbeat_acks)
+        self._last_ack: tuple[int, float] | None = None  # (which socket, its latency) at the last ACK seen
+        self.last_ack_at: float | None = None  # wall-clock time of the last heartbeat ACK seen
         self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
 
     async def setup_hook(self) -> None:
-        if self._opened_storage is not None:
-            self.storage, self._opened_storage = self._opened_storage, None
-        else:
-            target = self.settings if self.settings.uses_postgres else dataclasses.replace(
-                self.settings, db_path=self.storage_path, database=None)
-            self.storage = await open_storage(target)
         await self.install_knowledge()
         self.watched = await self.storage.watched_channels()
-        self.add_dynamic_items(VoteButton, PickButton)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.commands_synced = await self.sync_commands()
-        if self.settings.health_file is not None:
-            self._heartbeat.start()
+        self._ack_monitor.start()
 
     async def install_knowledge(self, kb: KnowledgeBase | None = None) -> None:
         """Swap in ``kb`` (None: keep the current one) and teach its new matcher the phrasings
@@ -148,7 +166,7 @@ class RiderBot(commands.Bot):
         and the teaching: no question is ever answered by a half-taught matcher."""
         # every server's phrasings, for the one matcher all servers share (per-server matchers:
         # Storage.learned(guild_id) returns the global ones plus that server's)
-        learned = await self.storage.learned(all_guilds=True) if self.storage is not None else []
+        learned = await self.storage.learned(all_guilds=True)
         if kb is not None:
             self.engine.replace(kb)
         self.engine.teach(learned)
@@ -156,7 +174,6 @@ class RiderBot(commands.Bot):
     async def sync_commands(self) -> bool:
         """Sync app commands only when their payload changed since the last sync (a hash is kept in
         the database), to the dev guild when RIDERBOT_DEV_GUILD is set, else globally."""
-        assert self.storage is not None
         guild = discord.Object(self.settings.dev_guild) if self.settings.dev_guild else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -168,32 +185,45 @@ class RiderBot(commands.Bot):
             return False
         synced = await self.tree.sync(guild=guild)
         await self.storage.set_meta(key, digest)
-        log.info("synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally")
+        log.info(
+            "synced %d application commands %s", len(synced), f"to guild {guild.id}" if guild else "globally"
+        )
         return True
-
-    async def on_connect(self) -> None:
-        await self._write_heartbeat()
 
     async def on_ready(self) -> None:
         assert self.user is not None
-        log.info("logged in as %s (%s) in %d servers; invite: %s", self.user, self.user.id, len(self.guilds),
-                 invite_url(self.application_id or self.user.id))
+        log.info(
+            "logged in as %s (%s) in %d servers; invite: %s",
+            self.user,
+            self.user.id,
+            len(self.guilds),
+            invite_url(self.application_id or self.user.id),
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: mentions are questions (the Ask cog), watched channels the Watch cog."""
 
-    async def on_resumed(self) -> None:
-        await self._write_heartbeat()
+    async def _watch_heartbeat_acks(self) -> None:
+        """Record each gateway heartbeat ACK for `riderbot health` (the Docker HEALTHCHECK).
 
-    async def _write_heartbeat(self) -> None:
-        """Tell `riderbot health` (the Docker HEALTHCHECK) that the gateway is alive."""
-        ws = self.ws  # discord.py closes the socket when heartbeat ACKs stop, so "open" means alive
-        if self.settings.health_file is None or ws is None or not ws.open:
+        An open socket proves nothing (a zombie connection stays open and silent for up to a minute
+        before discord.py gives up on it), so only an ACK counts. discord.py exposes no ACK event, but
+        ``latency`` (last ACK minus last heartbeat sent) changes with every ACK and with nothing else:
+        a new (socket, latency) pair is a new ACK."""
+        ws = self.ws
+        if ws is None or not math.isfinite(ws.latency) or self._last_ack == (id(ws), ws.latency):
             return
-        latency = round(self.latency, 4) if math.isfinite(self.latency) else None
+        self._last_ack = (id(ws), ws.latency)
+        self.last_ack_at = time.time()
+        if self.settings.health_file is None:
+            return
         try:
-            problem = self.storage.health_problem if self.storage is not None else None
-            write_heartbeat(self.settings.health_file, latency, storage_problem=problem)
+            write_heartbeat(
+                self.settings.health_file,
+                round(ws.latency, 4),
+                storage_problem=self.storage.health_problem,
+                at=self.last_ack_at,
+            )
         except OSError as exc:
             log.warning("could not write the health file %s: %s", self.settings.health_file, exc)
 
@@ -209,12 +239,9 @@ class RiderBot(commands.Bot):
             if self._in_flight == 0:
                 self._idle.set()
 
-    def reset_limits(self) -> None:
-        self.ask_limiter.reset()
-        self.watch_recent.reset()
-
     async def close(self) -> None:
-        """Let answers in flight finish (a few seconds at most), disconnect, close the database.
+        """Let answers in flight finish (a few seconds at most), then disconnect. The storage stays
+        open: whoever opened it closes it after this returns (``run_bot`` does).
 
         Idempotent: a second call (the signal handler's, then ``async with``'s exit) waits for the
         first to finish instead of returning while the database is still being flushed."""
@@ -223,73 +250,102 @@ class RiderBot(commands.Bot):
         await asyncio.shield(self._closing)
 
     async def _close_once(self) -> None:
-        if self._heartbeat.is_running():
-            self._heartbeat.cancel()
+        if self._ack_monitor.is_running():
+            self._ack_monitor.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), DRAIN_SECONDS)
-        try:
-            await super().close()
-        finally:
-            for storage in (self.storage, self._opened_storage):
-                if storage is not None:
-                    await storage.close()
-            self.storage = self._opened_storage = None
+        await super().close()
 
 
-def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
-    """Connect to Discord and answer until stopped. Returns an exit code: 2 for a missing or
-    malformed token (one sentence on stderr), 1 for a broken knowledge base, 0 otherwise."""
+def setup_logging(settings: Settings) -> None:
+    """discord.py's handler and format at RIDERBOT_LOG_LEVEL; the loggers that dump payloads (discord.py's
+    gateway and HTTP, aiosqlite's SQL) stay at INFO, so question text and author ids do not reach the log
+    even at DEBUG, unless RIDERBOT_DISCORD_DEBUG is on."""
+    level = logging.getLevelName(settings.log_level)
+    discord.utils.setup_logging(level=level if isinstance(level, int) else logging.INFO)
+    if not settings.discord_debug:
+        for name in PAYLOAD_LOGGERS:
+            logger = logging.getLogger(name)
+            if logger.getEffectiveLevel() < logging.INFO:
+                logger.setLevel(logging.INFO)
+
+
+async def serve(engine: Engine, settings: Settings, token: str) -> None:
+    """Open the storage, run the bot until it is closed (SIGTERM / SIGINT: finish what's in flight),
+    close the storage after it. The storage is opened first, before logging is set up and before
+    connecting: a database that cannot be used is one sentence (StorageError), at once."""
+    storage = await open_storage(settings)
     try:
-        token = settings.check_token()
-    except SettingsError as exc:
-        print(f"riderbot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    from bot.knowledge import KnowledgeError
-
-    folder = Path(knowledge_dir) if knowledge_dir else settings.knowledge_dir
-    try:
-        engine = Engine.from_folder(folder)
-    except KnowledgeError as exc:
-        print(f"riderbot: the knowledge base in {folder} has {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_KNOWLEDGE
-
-    async def main() -> None:
-        storage = await open_storage(settings)  # before connecting: a bad database is one sentence, at once
-        level = logging.getLevelName(settings.log_level)
-        discord.utils.setup_logging(level=level if isinstance(level, int) else logging.INFO)
-        log.info("knowledge: %d models, %d licences, as of %s", len(engine.kb.models), len(engine.kb.licenses),
-                 engine.kb.knowledge_date)
-        try:
-            bot = RiderBot(engine, settings.db_path, settings, storage=storage)
-        except BaseException:
-            await storage.close()
-            raise
-        async with bot:
+        setup_logging(settings)
+        log.info(
+            "knowledge: %d models, %d licences, as of %s",
+            len(engine.kb.models),
+            len(engine.kb.licenses),
+            engine.kb.knowledge_date,
+        )
+        async with RiderBot(engine, storage, settings) as bot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
             try:
-                await bot.start(token)
+                await bot.login(token)
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise StartupError(
+                    f"cannot reach Discord ({discord.http.Route.BASE}): {exc or type(exc).__name__}; "
+                    "check the network (or a proxy/firewall) and try again"
+                ) from None
+            try:
+                await bot.connect()
             finally:
-                # start() returns as soon as the gateway is closed, while a close() begun by the signal
-                # handler may still be flushing the database: wait for it before the loop ends
+                # connect() returns as soon as the gateway is closed, while a close() begun by the signal
+                # handler may still be letting answers finish: wait for it before the storage is closed
                 await bot.close()
+    finally:
+        await storage.close()
+
+
+def run_bot(settings: Settings, knowledge_dir: Path | str | None = None) -> int:
+    """Connect to Discord and answer until stopped. Returns an exit code: 2 for a missing or
+    malformed token (one sentence on stderr), 1 for a broken knowledge base, 3 when Discord cannot be
+    reached or the database cannot be opened, 0 otherwise."""
+    try:
+        token = settings.check_token()
+    except SettingsError as exc:
+        print(f"riderbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    folder = Path(knowledge_dir) if knowledge_dir else settings.knowledge_dir
+    try:
+        engine = Engine.from_folder(folder)
+    except KnowledgeError as exc:
+        print(
+            f"riderbot: the knowledge base in {folder} has {len(exc.problems)} problem(s):", file=sys.stderr
+        )
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_KNOWLEDGE
 
     try:
-        asyncio.run(main())
+        asyncio.run(serve(engine, settings, token))
+    except StartupError as exc:
+        print(f"riderbot: {exc}.", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except (discord.LoginFailure, discord.ConnectionClosed) as exc:
         if isinstance(exc, discord.ConnectionClosed) and exc.code != 4004:  # 4004: authentication failed
             raise
-        print("riderbot: Discord rejected DISCORD_TOKEN: copy the bot token again from "
-              "https://discord.com/developers/applications (Bot → Reset Token).", file=sys.stderr)
+        print(
+            "riderbot: Discord rejected DISCORD_TOKEN: copy the bot token again from "
+            "https://discord.com/developers/applications (Bot → Reset Token).",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except discord.PrivilegedIntentsRequired:
-        print("riderbot: RIDERBOT_MESSAGE_CONTENT is on but the Message Content intent is not enabled for this bot: "
-              "turn it on under Bot → Privileged Gateway Intents, or set RIDERBOT_MESSAGE_CONTENT=false.",
-              file=sys.stderr)
+        print(
+            "riderbot: RIDERBOT_MESSAGE_CONTENT is on but the Message Content intent is not enabled for this bot: "
+            "turn it on under Bot → Privileged Gateway Intents, or set RIDERBOT_MESSAGE_CONTENT=false.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except StorageError as exc:
         print(f"riderbot: {exc}", file=sys.stderr)

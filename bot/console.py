@@ -36,7 +36,10 @@ def run_console(engine: Engine, stdin=None, stdout=None, log=None) -> int:
             if question.lower() in {"quit", "exit", ":q"}:
                 break
             if len(question) > MAX_QUESTION:
-                print(f"That question is {len(question)} characters long; please keep it under {MAX_QUESTION}.", file=stdout)
+                print(
+                    f"That question is {len(question)} characters long; please keep it under {MAX_QUESTION}.",
+                    file=stdout,
+                )
                 continue
             answer = engine.ask(question)
             if log is not None:

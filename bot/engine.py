@@ -44,8 +44,11 @@ class Engine:
         any whose model, licence or topic is no longer in the knowledge."""
         kb, matcher = self.kb, self.matcher
         for question, model, license_id, topic in learned:
-            if (model is None or model in kb.models) and (license_id is None or license_id in kb.licenses) \
-                    and topic in kb.topics:
+            if (
+                (model is None or model in kb.models)
+                and (license_id is None or license_id in kb.licenses)
+                and topic in kb.topics
+            ):
                 matcher.learn(question, model, license_id, topic)
 
     def replace(self, kb: KnowledgeBase) -> None:
@@ -58,8 +61,14 @@ def needs_review(answer: Answer) -> bool:
     return answer.loggable
 
 
-def asked_from(answer: Answer, *, source: str, guild_id: int | None = None, channel_id: int | None = None,
-               user_id: int | None = None) -> Asked:
+def asked_from(
+    answer: Answer,
+    *,
+    source: str,
+    guild_id: int | None = None,
+    channel_id: int | None = None,
+    user_id: int | None = None,
+) -> Asked:
     """The review-queue record for an outcome the bot could not answer with confidence."""
     return Asked(
         question=answer.question,
@@ -74,10 +83,22 @@ def asked_from(answer: Answer, *, source: str, guild_id: int | None = None, chan
     )
 
 
-async def log_outcome(storage: Storage, answer: Answer, *, source: str, guild_id: int | None = None,
-                      channel_id: int | None = None, user_id: int | None = None, millis: float | None = None) -> None:
+async def log_outcome(
+    storage: Storage,
+    answer: Answer,
+    *,
+    source: str,
+    guild_id: int | None = None,
+    channel_id: int | None = None,
+    user_id: int | None = None,
+    millis: float | None = None,
+) -> None:
     """Record one question: an anonymous event for stats, and a review-queue entry when the bot
     could not answer it with confidence. Both front ends call this, so nothing falls on the floor."""
-    await storage.record_event(answer.status, answer.model, answer.license, answer.topic, guild_id, source, millis)
+    await storage.record_event(
+        answer.status, answer.model, answer.license, answer.topic, guild_id, source, millis
+    )
     if needs_review(answer):
-        await storage.log_question(asked_from(answer, source=source, guild_id=guild_id, channel_id=channel_id, user_id=user_id))
+        await storage.log_question(
+            asked_from(answer, source=source, guild_id=guild_id, channel_id=channel_id, user_id=user_id)
+        )

@@ -34,8 +34,23 @@ THRESHOLDS = {"in_scope_accuracy": 0.90, "wrong_confident_rate": 0.02, "out_of_s
 REAL_THRESHOLDS = {"wrong_confident_rate": 0.02}
 EXPECTS = (ANSWERED, CLARIFY, UNANSWERED, "card", "general", "off-topic")
 REPLIES = ("yes", "no", "depends")
-KEYS = {"q", "expect", "model", "license", "topic", "verdict", "reply", "kind", "note", "source", "lang", "about",
-        "general", "origin", "family"}
+KEYS = {
+    "q",
+    "expect",
+    "model",
+    "license",
+    "topic",
+    "verdict",
+    "reply",
+    "kind",
+    "note",
+    "source",
+    "lang",
+    "about",
+    "general",
+    "origin",
+    "family",
+}
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,9 @@ class Evaluation:
         return self.overall.metrics
 
     def passed(self) -> bool:
-        return (self.written.total == 0 or self.written.passed()) and (self.real.total == 0 or self.real.passed(real=True))
+        return (self.written.total == 0 or self.written.passed()) and (
+            self.real.total == 0 or self.real.passed(real=True)
+        )
 
 
 class EvalFileError(Exception):
@@ -173,8 +190,15 @@ def _with(item: Item, **changes: Any) -> Item:
     return replace(item, **changes)
 
 
-def _item(raw: Any, where: str, name: str, real: bool, kb: KnowledgeBase, mapping: dict[str, str | None],
-          errors: list[str]) -> Item | None:
+def _item(
+    raw: Any,
+    where: str,
+    name: str,
+    real: bool,
+    kb: KnowledgeBase,
+    mapping: dict[str, str | None],
+    errors: list[str],
+) -> Item | None:
     if not isinstance(raw, dict) or "q" not in raw:
         errors.append(f"{where}: needs `q`")
         return None
@@ -199,10 +223,23 @@ def _item(raw: Any, where: str, name: str, real: bool, kb: KnowledgeBase, mappin
             family = target
         else:  # not a model riderbot covers (or a family of not-covered names only)
             known = False
-    item = Item(q=str(raw["q"]), expect=expect, model=model, license=raw.get("license"), topic=raw.get("topic"),
-                verdict=str(raw["verdict"]) if raw.get("verdict") is not None else None, reply=reply,
-                kind=raw.get("kind"), file=name, real=real, about=about, family=family, general=raw.get("general"),
-                known=known, source_lang=str(raw.get("lang") or "en"))
+    item = Item(
+        q=str(raw["q"]),
+        expect=expect,
+        model=model,
+        license=raw.get("license"),
+        topic=raw.get("topic"),
+        verdict=str(raw["verdict"]) if raw.get("verdict") is not None else None,
+        reply=reply,
+        kind=raw.get("kind"),
+        file=name,
+        real=real,
+        about=about,
+        family=family,
+        general=raw.get("general"),
+        known=known,
+        source_lang=str(raw.get("lang") or "en"),
+    )
     if item.model is not None and item.model not in kb.models:
         errors.append(f"{where}: unknown model {item.model!r}")
     if item.license is not None and item.license not in kb.licenses:
@@ -211,8 +248,11 @@ def _item(raw: Any, where: str, name: str, real: bool, kb: KnowledgeBase, mappin
         errors.append(f"{where}: unknown topic {item.topic!r}")
     if item.verdict is not None and item.verdict not in VERDICTS:
         errors.append(f"{where}: unknown verdict {item.verdict!r}")
-    if not real and item.expect == ANSWERED and (item.topic is None or (item.model is None and item.license is None
-                                                                         and item.family is None)):
+    if (
+        not real
+        and item.expect == ANSWERED
+        and (item.topic is None or (item.model is None and item.license is None and item.family is None))
+    ):
         errors.append(f"{where}: an `answered` question needs topic and model (or license)")
     return item
 
@@ -245,7 +285,9 @@ def grade(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -> None
         _grade_real(item, answer, report, kb)
         return
     right_subject = _right_subject(item, answer, kb)
-    right = right_subject and (answer.topic == item.topic or (answer.card and item.topic == "open-source-status"))
+    right = right_subject and (
+        answer.topic == item.topic or (answer.card and item.topic == "open-source-status")
+    )
     if item.expect in (ANSWERED, "card"):
         report.in_scope += 1
         if item.verdict == "not-verified":
@@ -279,8 +321,12 @@ def grade(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -> None
     if item.expect == CLARIFY:
         report.clarify_expected += 1
         # a family whose members all agree is answered once for all of them
-        if answer.status == CLARIFY or (answer.status == ANSWERED and answer.family and answer.model is None
-                                        and (item.topic is None or answer.topic == item.topic)):
+        if answer.status == CLARIFY or (
+            answer.status == ANSWERED
+            and answer.family
+            and answer.model is None
+            and (item.topic is None or answer.topic == item.topic)
+        ):
             report.clarify_right += 1
         else:
             if answer.status == ANSWERED:
@@ -289,7 +335,11 @@ def grade(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -> None
         return
     if item.expect == "general":
         report.in_scope += 1
-        if answer.status == ANSWERED and answer.general and (item.general is None or answer.general == item.general):
+        if (
+            answer.status == ANSWERED
+            and answer.general
+            and (item.general is None or answer.general == item.general)
+        ):
             report.in_scope_right += 1
             if not _reply_ok(item, answer, report):
                 report.wrong_confident += 1
@@ -323,7 +373,9 @@ def _grade_real(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -
         report.out_of_scope += 1
         if answered and not answer.general:
             report.wrong_confident += 1
-            report.failures.append((item, answer, f"answered for a model riderbot does not know ({item.about})"))
+            report.failures.append(
+                (item, answer, f"answered for a model riderbot does not know ({item.about})")
+            )
         else:
             report.abstained += 1
         return
@@ -337,11 +389,22 @@ def _grade_real(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -
         return
     report.in_scope += 1
     family_of = kb.models[item.model].family if item.model in kb.models else None
-    subject_ok = (item.model is not None and answer.model == item.model) or (
-        # one answer for a whole family covers the model the question is about
-        item.model is not None and answer.family == family_of and any(c.model == item.model for c in answer.members)) or (
-        item.family is not None and (answer.family == item.family or (
-            answer.model is not None and answer.model in kb.families[item.family].members)))
+    subject_ok = (
+        (item.model is not None and answer.model == item.model)
+        or (
+            # one answer for a whole family covers the model the question is about
+            item.model is not None
+            and answer.family == family_of
+            and any(c.model == item.model for c in answer.members)
+        )
+        or (
+            item.family is not None
+            and (
+                answer.family == item.family
+                or (answer.model is not None and answer.model in kb.families[item.family].members)
+            )
+        )
+    )
     if item.expect == "general":
         ok = answered and (answer.general is not None or subject_ok)
     elif item.expect == "card":
@@ -359,11 +422,19 @@ def _grade_real(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -
     if answered and not subject_ok and not answer.general:
         report.wrong_confident += 1
         report.failures.append((item, answer, "answered for the wrong model"))
-    elif answered and item.expect == ANSWERED and item.topic and answer.topic != item.topic and _contradicts(item, answer):
+    elif (
+        answered
+        and item.expect == ANSWERED
+        and item.topic
+        and answer.topic != item.topic
+        and _contradicts(item, answer)
+    ):
         report.wrong_confident += 1
         report.failures.append((item, answer, f"wrong topic {answer.topic} and a contradicting reply"))
     else:
-        report.failures.append((item, answer, f"not right ({answer.status}, {answer.reason}, topic {answer.topic})"))
+        report.failures.append(
+            (item, answer, f"not right ({answer.status}, {answer.reason}, topic {answer.topic})")
+        )
 
 
 def _reply_ok(item: Item, answer: Answer, report: Report) -> bool:
@@ -387,7 +458,12 @@ def _right_subject(item: Item, answer: Answer, kb: KnowledgeBase) -> bool:
         return True
     if item.family is not None and answer.family == item.family:
         return True
-    if item.model is None and item.license is not None and answer.model is None and answer.license == item.license:
+    if (
+        item.model is None
+        and item.license is not None
+        and answer.model is None
+        and answer.license == item.license
+    ):
         return True
     return _same_rider_by_license(item, answer, kb)
 
@@ -427,18 +503,31 @@ def format_report(evaluation: Evaluation, verbose: bool = False) -> str:
 
     def block(title: str, report: Report, real: bool = False) -> None:
         m = report.metrics
-        lines.append(f"{title}: {m['questions']} questions ({m['in_scope']} in scope, {m['clarify_expected']} clarify, "
-                     f"{m['out_of_scope']} out of scope or unknown model)")
-        lines.append(f"  in-scope accuracy:        {pct(m['in_scope_accuracy'])}  (model/licence + topic right"
-                     + ("" if real else f"; threshold >= {pct(THRESHOLDS['in_scope_accuracy'])}") + ")")
-        lines.append(f"  reply accuracy:           {pct(m['reply_accuracy'])}  (direct yes/no/depends, {m['reply_labelled']} labelled)")
+        lines.append(
+            f"{title}: {m['questions']} questions ({m['in_scope']} in scope, {m['clarify_expected']} clarify, "
+            f"{m['out_of_scope']} out of scope or unknown model)"
+        )
+        lines.append(
+            f"  in-scope accuracy:        {pct(m['in_scope_accuracy'])}  (model/licence + topic right"
+            + ("" if real else f"; threshold >= {pct(THRESHOLDS['in_scope_accuracy'])}")
+            + ")"
+        )
+        lines.append(
+            f"  reply accuracy:           {pct(m['reply_accuracy'])}  (direct yes/no/depends, {m['reply_labelled']} labelled)"
+        )
         if not real:
-            lines.append(f"  verdict accuracy:         {pct(m['verdict_accuracy'])}  (model + topic + verdict right)")
+            lines.append(
+                f"  verdict accuracy:         {pct(m['verdict_accuracy'])}  (model + topic + verdict right)"
+            )
         lines.append(f"  clarify accuracy:         {pct(m['clarify_accuracy'])}")
-        lines.append(f"  wrong confident answers:  {m['wrong_confident']} = {pct(m['wrong_confident_rate'])}  (threshold <= "
-                     f"{pct(THRESHOLDS['wrong_confident_rate'])})")
-        lines.append(f"  abstention:               {pct(m['out_of_scope_abstention'])}"
-                     + ("" if real else f"  (threshold >= {pct(THRESHOLDS['out_of_scope_abstention'])})"))
+        lines.append(
+            f"  wrong confident answers:  {m['wrong_confident']} = {pct(m['wrong_confident_rate'])}  (threshold <= "
+            f"{pct(THRESHOLDS['wrong_confident_rate'])})"
+        )
+        lines.append(
+            f"  abstention:               {pct(m['out_of_scope_abstention'])}"
+            + ("" if real else f"  (threshold >= {pct(THRESHOLDS['out_of_scope_abstention'])})")
+        )
 
     if evaluation.written.total:
         block("written sets", evaluation.written)
@@ -448,22 +537,30 @@ def format_report(evaluation: Evaluation, verbose: bool = False) -> str:
         lines.append(f"  result:                   {'PASS' if evaluation.real.passed(real=True) else 'FAIL'}")
     if evaluation.dialogue_turns.total:
         m = evaluation.dialogue_turns.metrics
-        lines.append(f"dialogue turns: {m['questions']}, right {pct(m['in_scope_accuracy'])}, "
-                     f"reply {pct(m['reply_accuracy'])}, wrong confident {m['wrong_confident']}")
+        lines.append(
+            f"dialogue turns: {m['questions']}, right {pct(m['in_scope_accuracy'])}, "
+            f"reply {pct(m['reply_accuracy'])}, wrong confident {m['wrong_confident']}"
+        )
     lines.append("")
     lines.append("per file:                      questions  in-scope  reply   wrong")
     for name, report in sorted(evaluation.files.items()):
         m = report.metrics
-        lines.append(f"  {name:<28} {m['questions']:>9}  {pct(m['in_scope_accuracy']):>8}  {pct(m['reply_accuracy']):>6}  "
-                     f"{m['wrong_confident']:>5}")
+        lines.append(
+            f"  {name:<28} {m['questions']:>9}  {pct(m['in_scope_accuracy']):>8}  {pct(m['reply_accuracy']):>6}  "
+            f"{m['wrong_confident']:>5}"
+        )
     if verbose and evaluation.overall.failures:
         lines.append("")
         lines.append("misses:")
         for item, answer, why in evaluation.overall.failures:
-            got = (f"{answer.status} model={answer.model} family={answer.family} license={answer.license} "
-                   f"topic={answer.topic} verdict={answer.verdict} reply={answer.reply} card={answer.card} "
-                   f"general={answer.general} reason={answer.reason}")
-            want = (f"{item.expect} model={item.model or item.about} license={item.license} topic={item.topic} "
-                    f"verdict={item.verdict} reply={item.reply}")
+            got = (
+                f"{answer.status} model={answer.model} family={answer.family} license={answer.license} "
+                f"topic={answer.topic} verdict={answer.verdict} reply={answer.reply} card={answer.card} "
+                f"general={answer.general} reason={answer.reason}"
+            )
+            want = (
+                f"{item.expect} model={item.model or item.about} license={item.license} topic={item.topic} "
+                f"verdict={item.verdict} reply={item.reply}"
+            )
             lines.append(f"- [{item.file}] {item.q!r}\n    want: {want}\n    got:  {got}  ({why})")
     return "\n".join(lines)

@@ -2,9 +2,11 @@
 the database is there and writable, the running bot's gateway heartbeat is recent and the bot
 reports no storage failure.
 
-The bot writes the time of its last gateway heartbeat acknowledgement, and the last storage failure
+The bot writes the time of its last gateway heartbeat ACKNOWLEDGEMENT, and the last storage failure
 if writes are failing, to a small JSON file (RIDERBOT_HEALTH_FILE, default beside the database);
-this command reads it. It never creates a missing database or folder: it reports them missing.
+this command reads it. A socket that is open but silent (a zombie connection) sends no ACKs, so it
+fails the check once the last ACK is older than RIDERBOT_HEALTH_MAX_AGE seconds (Discord asks for a
+heartbeat about every 41 s). It never creates a missing database or folder: it reports them missing.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ from bot.knowledge import KnowledgeError, load_knowledge
 from bot.settings import Settings
 from bot.storage import StorageError, database_name, open_storage
 
-HEARTBEAT_MAX_AGE = 180.0  # seconds; Discord heartbeats every ~41 s
 
-
-def write_heartbeat(path: Path, latency: float | None, storage_problem: str | None = None) -> None:
+def write_heartbeat(
+    path: Path, latency: float | None, storage_problem: str | None = None, *, at: float | None = None
+) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"at": time.time(), "latency": latency, "storage_problem": storage_problem}),
-                   encoding="utf-8")
+    tmp.write_text(
+        json.dumps(
+            {"at": time.time() if at is None else at, "latency": latency, "storage_problem": storage_problem}
+        ),
+        encoding="utf-8",
+    )
     tmp.replace(path)
 
 
@@ -60,13 +66,24 @@ async def run_health(settings: Settings, knowledge_dir: Path) -> int:
         checks.append(("database", False, str(exc)))
     path = settings.health_file or settings.db_path.with_suffix(".health")
     beat = read_heartbeat(path)
+    limit = settings.health_max_age
     if beat is None:
-        checks.append(("gateway", False, f"no heartbeat recorded in {path} (is the bot running?)"))
+        checks.append(("gateway", False, f"no heartbeat ACK recorded in {path} (is the bot running?)"))
     else:
         age = time.time() - beat["at"]
-        checks.append(("gateway", age <= HEARTBEAT_MAX_AGE, f"last heartbeat {age:.0f} s ago"))
+        if age > limit:
+            checks.append(
+                (
+                    "gateway",
+                    False,
+                    f"no heartbeat ACK from Discord for {age:.0f} s (limit {limit:.0f} s): "
+                    "the connection is down or silent",
+                )
+            )
+        else:
+            checks.append(("gateway", True, f"last heartbeat ACK {age:.0f} s ago"))
         problem = beat.get("storage_problem")
-        if problem and age <= HEARTBEAT_MAX_AGE:
+        if problem and age <= limit:
             checks.append(("storage", False, f"the bot cannot write to its database: {problem}"))
     for check, ok, detail in checks:
         print(f"{'ok  ' if ok else 'FAIL'} {check}: {detail}")

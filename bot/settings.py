@@ -1,15 +1,20 @@
 """Settings: environment variables, optionally from a `.env` file in the working directory.
 
 One place for every setting, with its default; the README's settings table mirrors this.
-Real environment variables win over `.env`.
+Real environment variables win over `.env`, which python-dotenv reads as people expect
+(``export NAME=...``, quotes, comments, ``${OTHER}``); `make run` goes through here too.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from bot.knowledge import default_knowledge_dir
 
@@ -24,22 +29,10 @@ class SettingsError(ValueError):
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return values
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        key = key.strip().removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
-    return values
+    """The variables a `.env` file sets (python-dotenv's reading); nothing if it is missing."""
+    if not path.is_file():
+        return {}
+    return {key: value for key, value in dotenv_values(path, encoding="utf-8").items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -53,11 +46,15 @@ class Settings:
     log_questions: bool = False
     retention_days: int = 90
     health_file: Path | None = None
+    health_max_age: float = 150.0  # seconds without a gateway heartbeat ACK before `riderbot health` fails
+    discord_debug: bool = False  # let discord.py log whole gateway events and request bodies at DEBUG
     database: str | None = None  # RIDERBOT_DB as given (a path, or a postgresql:// URL); None: db_path
     db_timeout: float = 5.0  # seconds to wait for a database another process holds locked
     db_sync: str = "normal"  # SQLite: normal (a commit survives the process dying) | full (and a power cut)
     queue_expire_days: int = 180  # open review-queue entries not asked for this long are deleted (0: never)
-    queue_max_open: int = 50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
+    queue_max_open: int = (
+        50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
+    )
 
     @property
     def database_target(self) -> str:
@@ -69,7 +66,9 @@ class Settings:
         return self.database_target.startswith(("postgresql://", "postgres://"))
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
+    ) -> Settings:
         env: dict[str, str] = {}
         if dotenv is not None:
             env.update(read_dotenv(dotenv))
@@ -124,22 +123,41 @@ class Settings:
                 raise SettingsError(f"{name} must be 0 or a positive whole number, got {env.get(name)!r}")
             return value
 
+        def seconds(name: str, default: float) -> float:
+            """A positive, finite number of seconds."""
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                value = -1.0
+            if not math.isfinite(value) or value <= 0:
+                raise SettingsError(f"{name} must be a positive number of seconds, got {raw!r}")
+            return value
+
         token = (env.get("DISCORD_TOKEN") or "").strip() or None
         return cls(
             discord_token=token,
             db_path=db,
-            knowledge_dir=Path(env["RIDERBOT_KNOWLEDGE"]) if env.get("RIDERBOT_KNOWLEDGE") else default_knowledge_dir(),
+            knowledge_dir=Path(env["RIDERBOT_KNOWLEDGE"])
+            if env.get("RIDERBOT_KNOWLEDGE")
+            else default_knowledge_dir(),
             message_content=flag("RIDERBOT_MESSAGE_CONTENT", False),
             dev_guild=integer("RIDERBOT_DEV_GUILD", None),
             log_level=(env.get("RIDERBOT_LOG_LEVEL") or "INFO").upper(),
             log_questions=flag("RIDERBOT_LOG_QUESTIONS", False),
             retention_days=integer("RIDERBOT_RETENTION_DAYS", 90) or 0,
-            health_file=Path(env["RIDERBOT_HEALTH_FILE"]) if env.get("RIDERBOT_HEALTH_FILE") else db.with_suffix(".health"),
+            health_file=Path(env["RIDERBOT_HEALTH_FILE"])
+            if env.get("RIDERBOT_HEALTH_FILE")
+            else db.with_suffix(".health"),
             database=database if postgres else None,
             db_timeout=number("RIDERBOT_DB_TIMEOUT", 5.0),
             db_sync=choice("RIDERBOT_DB_SYNC", ("normal", "full"), "normal"),
             queue_expire_days=count("RIDERBOT_QUEUE_EXPIRE_DAYS", 180),
             queue_max_open=count("RIDERBOT_QUEUE_MAX_OPEN", 50_000),
+            health_max_age=seconds("RIDERBOT_HEALTH_MAX_AGE", 150.0),
+            discord_debug=flag("RIDERBOT_DISCORD_DEBUG", False),
         )
 
     def check_token(self) -> str:

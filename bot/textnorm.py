@@ -21,8 +21,22 @@ _CJK_RUN = re.compile(f"[{CJK}]+")
 _TOKEN = re.compile(rf"\d+(?:\.\d+)*[a-z0-9]*|[a-z]+|[{CJK}]+")
 _BRITISH = {"licence": "license", "licences": "licenses", "licenced": "licensed", "licencing": "licensing"}
 # letters NFKD does not decompose
-_SPECIAL = {"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae", "Æ": "AE",
-            "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "ð": "d"}
+_SPECIAL = {
+    "đ": "d",
+    "Đ": "D",
+    "ø": "o",
+    "Ø": "O",
+    "ł": "l",
+    "Ł": "L",
+    "ß": "ss",
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "ı": "i",
+    "þ": "th",
+    "ð": "d",
+}
 
 
 def _fold_char(ch: str) -> str:

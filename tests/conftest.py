@@ -34,8 +34,10 @@ def _isolated_settings(tmp_path, monkeypatch):
 # PostgreSQL test gets a database of its own, riderbot_test_<random>, dropped afterwards, so
 # several test runs can share one server.
 POSTGRES_ENV = "RIDERBOT_TEST_POSTGRES"
-POSTGRES_HOWTO = (f"PostgreSQL storage tests skipped: {POSTGRES_ENV} is not set (run them with "
-                  f"{POSTGRES_ENV}=postgresql://postgres@127.0.0.1:5432/postgres make test)")
+POSTGRES_HOWTO = (
+    f"PostgreSQL storage tests skipped: {POSTGRES_ENV} is not set (run them with "
+    f"{POSTGRES_ENV}=postgresql://postgres@127.0.0.1:5432/postgres make test)"
+)
 _postgres_skipped = []
 
 

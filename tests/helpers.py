@@ -1,13 +1,16 @@
 """Helpers for the Discord tests: build a RiderBot wired to the fake Discord, read what it sent.
 
-Everything goes through the real discord.py client talking to tests/fake_discord.py on 127.0.0.1;
-``make_bot`` adds the fake's loopback guard, so a request to any other host fails the test.
+Everything goes through the real discord.py client talking to the fake Discord (the ``fakediscord``
+package) on 127.0.0.1; ``make_bot`` adds the fake's loopback guard, so a request to any other host
+fails the test. ``running_bot`` opens the storage, runs the bot until ready, and closes both, in the
+order ``riderbot run`` does (the bot first, then the storage).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,8 @@ from bot.engine import Engine
 from bot.matching.answer import LEADS
 from bot.rendering.common import REPLY_EMOJI
 from bot.settings import Settings
-from tests.fake_discord import FakeDiscord
+from bot.storage import Storage
+from fakediscord import FakeDiscord
 
 
 def reply_title(reply: str) -> str:
@@ -36,12 +40,41 @@ async def eventually(check: Callable[[], Awaitable[Any]], within: float = 2.0) -
         await asyncio.sleep(0.01)
 
 
-def make_bot(fake: FakeDiscord, engine: Engine, db_path: Path, *, message_content: bool = True,
-             dev_guild: int | None = None, health_file: Path | None = None, **options: Any) -> RiderBot:
-    settings = Settings(db_path=db_path, message_content=message_content, dev_guild=dev_guild,
-                        health_file=health_file)
+def make_bot(
+    fake: FakeDiscord,
+    engine: Engine,
+    storage: Storage,
+    *,
+    message_content: bool = True,
+    dev_guild: int | None = None,
+    health_file: Path | None = None,
+    **options: Any,
+) -> RiderBot:
+    settings = Settings(message_content=message_content, dev_guild=dev_guild, health_file=health_file)
     options.setdefault("guild_ready_timeout", 0.05)
-    return RiderBot(engine, db_path, settings, http_trace=fake.loopback_guard(), **options)
+    return RiderBot(engine, storage, settings, http_trace=fake.loopback_guard(), **options)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    fake: FakeDiscord, engine: Engine, db_path: Path, **kwargs: Any
+) -> AsyncIterator[RiderBot]:
+    """A RiderBot on a freshly opened database at ``db_path``, connected and ready; on exit the bot
+    closes, then the storage (as ``riderbot run`` does)."""
+    storage = await Storage.open(db_path)
+    try:
+        async with fake.run(make_bot(fake, engine, storage, **kwargs)) as bot:
+            yield bot  # type: ignore[misc]
+    finally:
+        await storage.close()
+
+
+def reset_limits(bot: RiderBot) -> None:
+    """Forget every cooldown the cogs keep (each test starts with a fresh allowance)."""
+    for cog in bot.cogs.values():
+        reset = getattr(cog, "reset_limits", None)
+        if reset is not None:
+            reset()
 
 
 def mention(fake: FakeDiscord, text: str) -> str:
@@ -50,8 +83,12 @@ def mention(fake: FakeDiscord, text: str) -> str:
 
 
 def custom_ids(message: dict) -> list[str]:
-    return [c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
-            if "custom_id" in c]
+    return [
+        c["custom_id"]
+        for row in message.get("components", [])
+        for c in row.get("components", [])
+        if "custom_id" in c
+    ]
 
 
 def button_rows(message: dict) -> list[list[dict]]:
@@ -95,6 +132,8 @@ def assert_no_pings(fake: FakeDiscord, start: int = 0) -> int:
         mentions = body.get("allowed_mentions")
         assert mentions is not None, f"{path}: no allowed_mentions in {body!r}"
         assert mentions.get("parse") == [], f"{path}: allowed_mentions {mentions!r}"
-        assert not mentions.get("users") and not mentions.get("roles"), f"{path}: allowed_mentions {mentions!r}"
+        assert not mentions.get("users") and not mentions.get("roles"), (
+            f"{path}: allowed_mentions {mentions!r}"
+        )
         assert not mentions.get("replied_user"), f"{path}: allowed_mentions {mentions!r}"
     return len(bodies)

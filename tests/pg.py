@@ -65,8 +65,11 @@ def main() -> int:
     try:
         _run(_admin(url, "SELECT 1"))
     except Exception as exc:
-        print(f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc}); start it, or unset "
-              "RIDERBOT_TEST_POSTGRES to skip the PostgreSQL tests", file=sys.stderr)
+        print(
+            f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc}); start it, or unset "
+            "RIDERBOT_TEST_POSTGRES to skip the PostgreSQL tests",
+            file=sys.stderr,
+        )
         return 1
     print(f"PostgreSQL reachable at {url} for the storage tests")
     return 0

@@ -36,8 +36,12 @@ def test_storage_checks_hold_p99_flatness_and_grouping():
     from bot.bench_storage import storage_checks
 
     def report(p99_small, p99_big, grouped=1.0):
-        return {"rows": [{"backend": "sqlite", "open_entries": 1000, "p99_ms": p99_small, "grouped": 1.0},
-                         {"backend": "sqlite", "open_entries": 100_000, "p99_ms": p99_big, "grouped": grouped}]}
+        return {
+            "rows": [
+                {"backend": "sqlite", "open_entries": 1000, "p99_ms": p99_small, "grouped": 1.0},
+                {"backend": "sqlite", "open_entries": 100_000, "p99_ms": p99_big, "grouped": grouped},
+            ]
+        }
 
     assert all(c["ok"] for c in storage_checks(report(1.0, 1.4), 1.0))
     failed = [c["check"] for c in storage_checks(report(1.0, 1.9), 1.0) if not c["ok"]]

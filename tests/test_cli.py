@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 
-JSON_KEYS = {"status", "model", "license", "topic", "verdict", "answer", "quotes", "url", "candidates", "unknown_model", "confidence"}
+ROOT = Path(__file__).resolve().parents[1]
+JSON_KEYS = {
+    "status",
+    "model",
+    "license",
+    "topic",
+    "verdict",
+    "answer",
+    "quotes",
+    "url",
+    "candidates",
+    "unknown_model",
+    "confidence",
+}
 
 
 def test_ask_prints_a_readable_answer(capsys):
@@ -29,7 +48,12 @@ def test_ask_json_shape(capsys):
     assert main(["ask", "--json", "is mistral 7b free for commercial use"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert JSON_KEYS <= set(data)
-    assert (data["status"], data["model"], data["topic"], data["verdict"]) == ("answered", "mistral-7b", "commercial-use", "yes")
+    assert (data["status"], data["model"], data["topic"], data["verdict"]) == (
+        "answered",
+        "mistral-7b",
+        "commercial-use",
+        "yes",
+    )
     assert data["quotes"] and {"text", "source"} == set(data["quotes"][0])
     assert data["candidates"] is None and data["unknown_model"] is None
 
@@ -38,15 +62,30 @@ def test_ask_json_clarify_and_unanswered(capsys):
     main(["ask", "--json", "can i use llama commercially"])
     clarify = json.loads(capsys.readouterr().out)
     assert clarify["status"] == "clarify"
-    assert {"model": "llama-2", "topic": "commercial-use", "verdict": "conditional", "reply": "yes"} in clarify["candidates"]
-    assert {"model": "llama-1", "topic": "commercial-use", "verdict": "no", "reply": "no"} in clarify["candidates"]
+    assert {
+        "model": "llama-2",
+        "topic": "commercial-use",
+        "verdict": "conditional",
+        "reply": "yes",
+    } in clarify["candidates"]
+    assert {"model": "llama-1", "topic": "commercial-use", "verdict": "no", "reply": "no"} in clarify[
+        "candidates"
+    ]
     main(["ask", "--json", "is XTTS ok for commercial use?"])
     unanswered = json.loads(capsys.readouterr().out)
-    assert unanswered["status"] == "unanswered" and unanswered["unknown_model"] == "XTTS" and unanswered["verdict"] is None
+    assert (
+        unanswered["status"] == "unanswered"
+        and unanswered["unknown_model"] == "XTTS"
+        and unanswered["verdict"] is None
+    )
 
 
 def test_ask_json_stdin_one_object_per_line_in_order(monkeypatch, capsys):
-    questions = ["is llama 3.1 ok commercially", "how much vram for llama 2 70b", "can i use qwen commercially"]
+    questions = [
+        "is llama 3.1 ok commercially",
+        "how much vram for llama 2 70b",
+        "can i use qwen commercially",
+    ]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(questions) + "\n"))
     assert main(["ask", "--json", "-"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -83,7 +122,120 @@ def test_chat_answers_and_ends_on_eof():
 
 
 def test_console_script_runs_as_a_process():
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--json", "llama 3 outputs to train another llm?"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "--json", "llama 3 outputs to train another llm?"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["verdict"] == "no"
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert re.fullmatch(r"riderbot \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x", "99999"])
+def test_stats_days_must_be_a_positive_number_in_range(capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["stats", "--days", value])
+    assert info.value.code == 2
+    assert "--days" in capsys.readouterr().err
+
+
+def test_ask_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`riderbot ask ... | head -1`: no BrokenPipeError traceback when the reader goes away."""
+    proc = subprocess.run(
+        f"{sys.executable} -m bot.cli ask 'can i train my model on llama 2 outputs?' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout.startswith("No — ") and len(proc.stdout.splitlines()) == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_ctrl_c_ends_the_console_on_the_first_press(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RIDERBOT_DB": str(tmp_path / "chat.db")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("is mistral 7b ok for commercial use\n")
+        proc.stdin.flush()
+        seen = ""
+        while "[Yes — Mistral 7B" not in seen:  # answered (and stored) once; now it waits for the next line
+            line = proc.stdout.readline()
+            assert line, seen  # the console ended before answering
+            seen += line
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # ONE Ctrl-C
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert out.rstrip().endswith("bye") and "Traceback" not in err
+    con = sqlite3.connect(tmp_path / "chat.db")
+    assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1  # the answer was stored
+    con.close()
+
+
+def test_start_without_a_token_explains_and_opens_the_console(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "start"],
+        input="is mistral 7b ok commercially\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "RIDERBOT_DB": str(tmp_path / "x.db")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("No DISCORD_TOKEN set") and "[Yes — Mistral 7B" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "export DISCORD_TOKEN=AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC",
+        "DISCORD_TOKEN='AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC'  # my bot",
+        'DISCORD_TOKEN = "AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC"',
+        "DISCORD_TOKEN=AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC # comment",
+    ],
+    ids=["export", "single-quotes-comment", "spaces-double-quotes", "inline-comment"],
+)
+def test_dotenv_lines_are_read_as_people_write_them(tmp_path, line):
+    from bot.settings import Settings
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"# riderbot\n\n{line}\nRIDERBOT_LOG_LEVEL=debug\n")
+    settings = Settings.from_env({}, dotenv=dotenv)
+    assert settings.check_token() == "AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBB.CCCCCCCCCCCCCCCCCCCCCCCCCCC"
+    assert settings.log_level == "DEBUG"
+    assert (
+        Settings.from_env({"DISCORD_TOKEN": "from.the.environment"}, dotenv=dotenv).discord_token
+        == "from.the.environment"
+    )  # the real environment wins
+
+
+def test_make_run_decides_through_riderbot_start():
+    """`make run` and `riderbot run` read .env the same way: make only calls `riderbot start`."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nrun: ", 1)[1].split("\n\n", 1)[0]
+    assert "riderbot start" in recipe and ".env" not in recipe.replace("# ", "")

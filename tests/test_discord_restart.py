@@ -15,8 +15,17 @@ from bot.cogs.views import VOTE_THANKS, VOTE_TWICE
 from bot.engine import Engine
 from bot.health import heartbeat_age
 from bot.storage import Storage
-from tests.fake_discord import FakeDiscord
-from tests.helpers import callback_embed, custom_ids, embed_of, eventually, make_bot, mention, reply_title
+from fakediscord import FakeDiscord
+from tests.helpers import (
+    callback_embed,
+    custom_ids,
+    embed_of,
+    eventually,
+    make_bot,
+    mention,
+    reply_title,
+    running_bot,
+)
 
 
 @pytest_asyncio.fixture
@@ -33,20 +42,20 @@ def engine(shipped_kb):
 
 async def test_buttons_work_after_a_restart_and_commands_are_synced_once(fake, engine, tmp_path):
     db = tmp_path / "riderbot.db"
-    first = make_bot(fake, engine, db)
-    async with fake.run(first):
+    async with running_bot(fake, engine, db) as first:
         assert first.commands_synced is True
-        answer = await (await fake.slash("ask", {"question": "is mistral 7b free for commercial use"})).message()
+        answer = await (
+            await fake.slash("ask", {"question": "is mistral 7b free for commercial use"})
+        ).message()
         clarify = await (await fake.slash("ask", {"question": "can i use llama commercially"})).message()
         await eventually(lambda: first.storage.get_answer(int(answer["id"])))
         await eventually(lambda: first.storage.get_answer(int(clarify["id"])))
         await (await fake.click("rb:vote:up", message=answer, user="bob")).response()
-    assert first.is_closed() and first.storage is None  # storage closed with the bot
+    assert first.is_closed()
     puts = len(fake.requests_matching("PUT", "/applications/{id}/commands"))
     assert puts == 1
 
-    second = make_bot(fake, engine, db)  # a new process: same database, nothing in memory
-    async with fake.run(second):
+    async with running_bot(fake, engine, db) as second:  # a new process: same database, nothing in memory
         assert second.commands_synced is False  # same commands: no sync on this start
         assert len(fake.requests_matching("PUT", "/applications/{id}/commands")) == puts
 
@@ -56,7 +65,9 @@ async def test_buttons_work_after_a_restart_and_commands_are_synced_once(fake, e
         assert again["data"]["content"] == VOTE_TWICE  # bob voted before the restart
         assert await second.storage.vote_counts(int(answer["id"])) == (2, 0)
 
-        pick = await (await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="alice")).response()
+        pick = await (
+            await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="alice")
+        ).response()
         assert pick["type"] == 7
         assert callback_embed(pick)["title"].startswith(reply_title("yes"))
         assert custom_ids(pick["data"]) == ["rb:vote:up", "rb:vote:down"]
@@ -66,21 +77,30 @@ async def test_buttons_work_after_a_restart_and_commands_are_synced_once(fake, e
 
 
 async def test_dev_guild_gets_a_copy_of_the_commands(fake, engine, tmp_path):
-    bot = make_bot(fake, engine, tmp_path / "riderbot.db", dev_guild=fake.guild_id)
-    async with fake.run(bot):
+    async with running_bot(fake, engine, tmp_path / "riderbot.db", dev_guild=fake.guild_id) as bot:
         assert bot.commands_synced is True
         assert not fake.requests_matching("PUT", "/applications/{id}/commands")
         names = {c["name"] for c in fake.guild_commands[fake.guild_id]}
-        assert {"ask", "license", "compare", "topics", "help", "config", "review", "kb", "privacy", "stats",
-                "Ask riderbot"} == names
+        assert {
+            "ask",
+            "license",
+            "compare",
+            "topics",
+            "help",
+            "config",
+            "review",
+            "kb",
+            "privacy",
+            "stats",
+            "Ask riderbot",
+        } == names
         cb = await (await fake.slash("ask", {"question": "can I use gemma 2 in my saas?"})).response()
         assert cb["type"] == 4 and fake.interactions[-1].payload["data"]["guild_id"] == str(fake.guild_id)
     fake.assert_no_unexpected_requests()
 
 
 async def test_without_the_message_content_intent(fake, engine, tmp_path):
-    bot = make_bot(fake, engine, tmp_path / "riderbot.db", message_content=False)
-    async with fake.run(bot):
+    async with running_bot(fake, engine, tmp_path / "riderbot.db", message_content=False) as bot:
         assert not bot.intents.message_content
         watch = await (await fake.slash("config watch", {"channel": "general"}, user="mod")).response()
         assert watch["data"]["content"].endswith(NO_CONTENT_INTENT)
@@ -100,8 +120,7 @@ async def test_without_the_message_content_intent(fake, engine, tmp_path):
 
 async def test_health_heartbeat_is_written_while_connected(fake, engine, tmp_path):
     health = tmp_path / "riderbot.health"
-    bot = make_bot(fake, engine, tmp_path / "riderbot.db", health_file=health)
-    async with fake.run(bot):
+    async with running_bot(fake, engine, tmp_path / "riderbot.db", health_file=health):
         await fake.wait_for(lambda: health.exists(), description="the health file")
         assert heartbeat_age(health) < 5  # what `riderbot health` (the Docker HEALTHCHECK) checks
         health.unlink()
@@ -111,7 +130,8 @@ async def test_health_heartbeat_is_written_while_connected(fake, engine, tmp_pat
 
 
 async def test_close_lets_work_in_flight_finish_before_closing_the_database(fake, engine, tmp_path):
-    bot = make_bot(fake, engine, tmp_path / "riderbot.db")
+    storage = await Storage.open(tmp_path / "riderbot.db")
+    bot = make_bot(fake, engine, storage)
     async with fake.run(bot):
         entered, release = asyncio.Event(), asyncio.Event()
 
@@ -125,11 +145,12 @@ async def test_close_lets_work_in_flight_finish_before_closing_the_database(fake
         await entered.wait()
         closing = asyncio.create_task(bot.close())  # what SIGTERM does in `riderbot run`
         await asyncio.sleep(0.1)
-        assert not closing.done() and bot.storage is not None
+        assert not closing.done()
         release.set()
         await work
         await closing
-        assert bot.storage is None and bot.is_closed()
+        assert bot.is_closed()
+    await storage.close()  # riderbot run closes the storage after the bot (bot.client.serve)
     storage = await Storage.open(tmp_path / "riderbot.db")
     assert await storage.get_meta("in-flight") == "finished"
     await storage.close()

@@ -14,7 +14,7 @@ import pytest
 
 from bot.client import run_bot
 from bot.settings import Settings
-from tests.fake_discord import FakeDiscord
+from fakediscord import FakeDiscord
 from tests.helpers import embed_of, mention, reply_title
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +26,25 @@ def run_riderbot(tmp_path: Path, token: str | None) -> subprocess.CompletedProce
     if token is not None:
         env["DISCORD_TOKEN"] = token
     # a temp working directory, so no .env is read
-    return subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
-@pytest.mark.parametrize(("token", "sentence"), [
-    (None, "DISCORD_TOKEN is not set"),
-    ("not-a-token", "DISCORD_TOKEN does not look like a Discord bot token"),
-], ids=["missing", "malformed"])
+@pytest.mark.parametrize(
+    ("token", "sentence"),
+    [
+        (None, "DISCORD_TOKEN is not set"),
+        ("not-a-token", "DISCORD_TOKEN does not look like a Discord bot token"),
+    ],
+    ids=["missing", "malformed"],
+)
 def test_run_without_a_usable_token_exits_2_with_one_sentence(tmp_path, token, sentence):
     proc = run_riderbot(tmp_path, token)
     assert proc.returncode == 2, proc.stderr
@@ -47,16 +58,25 @@ def test_run_without_a_usable_token_exits_2_with_one_sentence(tmp_path, token, s
     assert not list(tmp_path.iterdir())  # nothing created: no database, no log file
 
 
-@pytest.mark.parametrize(("close_code", "sentence"), [
-    (4014, "Message Content intent is not enabled"),  # Discord: "Disallowed intent(s)"
-    (4004, "Discord rejected DISCORD_TOKEN"),  # Discord: "Authentication failed"
-], ids=["intent-not-enabled", "token-rejected"])
+@pytest.mark.parametrize(
+    ("close_code", "sentence"),
+    [
+        (4014, "Message Content intent is not enabled"),  # Discord: "Disallowed intent(s)"
+        (4004, "Discord rejected DISCORD_TOKEN"),  # Discord: "Authentication failed"
+    ],
+    ids=["intent-not-enabled", "token-rejected"],
+)
 async def test_run_bot_connects_answers_and_exits_2_with_a_sentence_on_a_fatal_close(
-        tmp_path, monkeypatch, capsys, close_code, sentence):
+    tmp_path, monkeypatch, capsys, close_code, sentence
+):
     monkeypatch.setattr(discord.utils, "setup_logging", lambda **kwargs: None)  # keep pytest's logging intact
     token = "A" * 24 + "." + "B" * 6 + "." + "C" * 27
-    settings = Settings(discord_token=token, db_path=tmp_path / "riderbot.db", message_content=True,
-                        health_file=tmp_path / "riderbot.health")
+    settings = Settings(
+        discord_token=token,
+        db_path=tmp_path / "riderbot.db",
+        message_content=True,
+        health_file=tmp_path / "riderbot.health",
+    )
     async with FakeDiscord() as fake:
         runner = asyncio.create_task(asyncio.to_thread(run_bot, settings, None))
         await fake.wait_until_connected(timeout=10)

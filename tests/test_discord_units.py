@@ -9,15 +9,17 @@ import pytest
 from bot.client import INVITE_PERMISSIONS, intents_for, invite_url
 from bot.cogs.answering import RateLimiter, RecentlySent, clean_question, too_long
 from bot.cogs.lookup import (
-    LookupFailed,
+    license_for,
+    model_for,
     model_index,
     model_list_choices,
-    resolve_models,
+    models_for,
     resolve_topic,
     topic_choices,
 )
 from bot.cogs.views import PickButton, VoteButton, answer_view
 from bot.cogs.watch import worth_reviewing
+from bot.errors import LookupFailed
 from bot.matching import Candidate
 from bot.settings import Settings
 
@@ -54,37 +56,57 @@ def test_recently_sent_holds_a_key_for_a_minute():
     assert recent.claim(("chan", "llama-2", "commercial-use")) is True
 
 
-def test_model_lookup_resolves_names_aliases_repo_ids_and_near_misses(shipped_kb):
+def test_model_options_mean_what_the_resolver_says(engine):
+    matcher = engine.matcher
+    assert model_for(matcher, "llama-3.1") == "llama-3.1"
+    assert model_for(matcher, "Llama 3.1") == "llama-3.1"
+    assert model_for(matcher, "meta-llama/Llama-2-7b-hf") == "llama-2"
+    assert model_for(matcher, "Mistral 7B") == "mistral-7b"
+    assert model_for(matcher, "mistrall 7b") == "mistral-7b"
+    assert model_for(matcher, "id:gemma") == "gemma"  # a picked autocomplete suggestion is exact
+    for family in ("gemma", "Gemma", "llama"):  # a family is ambiguous here exactly as in a question
+        with pytest.raises(LookupFailed, match="could be several models"):
+            model_for(matcher, family)
+        assert matcher.match(f"can I use {family} commercially").model is None  # never one member
+    with pytest.raises(LookupFailed, match="don't know a model"):
+        model_for(matcher, "llama 9")  # never a different version
+    with pytest.raises(LookupFailed, match="won't guess"):
+        model_for(matcher, "JASCO")  # not covered: says so, with the official link
+    with pytest.raises(LookupFailed, match="is a licence"):
+        model_for(matcher, "apache 2.0")
+    with pytest.raises(LookupFailed, match=r"\\_\\_x\\_\\_"):
+        model_for(matcher, "__x__ 77")  # echoed back escaped
+
+
+def test_licence_options_use_the_same_resolver(engine):
+    matcher = engine.matcher
+    assert license_for(matcher, "apache 2.0") == "apache-2.0"
+    assert license_for(matcher, "id:apache-2.0") == "apache-2.0"
+    with pytest.raises(LookupFailed, match="is a model"):
+        license_for(matcher, "llama 2")
+    with pytest.raises(LookupFailed, match="don't know a licence"):
+        license_for(matcher, "nope licence 9")
+
+
+def test_model_autocomplete_is_at_most_25_choices_of_at_most_100_characters(shipped_kb, engine):
     index = model_index(shipped_kb)
     assert model_index(shipped_kb) is index  # built once per knowledge base
-    assert index.resolve("llama-3.1") == "llama-3.1"
-    assert index.resolve("Llama 3.1") == "llama-3.1"
-    assert index.resolve("meta-llama/Llama-2-7b-hf") == "llama-2"
-    assert index.resolve("Mistral 7B") == "mistral-7b"
-    assert index.resolve("mistrall 7b") == "mistral-7b"
-    assert index.resolve("Gemma") == "gemma"
-    with pytest.raises(LookupFailed, match="could be several models"):
-        index.resolve("llama")
-    with pytest.raises(LookupFailed, match="don't know a model"):
-        index.resolve("llama 9")  # never a different version
-    with pytest.raises(LookupFailed, match=r"\\_\\_x\\_\\_"):
-        index.resolve("__x__ 77")  # echoed back escaped
-
-
-def test_model_autocomplete_is_at_most_25_choices_of_at_most_100_characters(shipped_kb):
-    index = model_index(shipped_kb)
     for text in ("", "l", "llama", "gemma", "qwen 2.5", "zzzz", "x" * 200):
         choices = index.choices(text)
         assert len(choices) <= 25
         assert all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
-    assert [c.value for c in index.choices("llama 3.1")][0] == "llama-3.1"
+        assert all(model_for(engine.matcher, c.value) in shipped_kb.models for c in choices)
+    assert [c.value for c in index.choices("llama 3.1")][0] == "id:llama-3.1"
 
 
-def test_compare_model_lists(shipped_kb):
-    models, problems = resolve_models(shipped_kb, "Llama 2, llama 3.1 ,, Mistral 7B, llama-2")
+def test_compare_model_lists(engine, shipped_kb):
+    matcher = engine.matcher
+    models, problems = models_for(matcher, "Llama 2, llama 3.1 ,, Mistral 7B, llama-2")
     assert models == ["llama-2", "llama-3.1", "mistral-7b"] and problems == []
-    models, problems = resolve_models(shipped_kb, "Llama 2, Nope-o-tron")
+    models, problems = models_for(matcher, "Llama 2, Nope-o-tron")
     assert models == ["llama-2"] and len(problems) == 1 and "Nope-o-tron" in problems[0]
+    models, problems = models_for(matcher, "llama")  # a family: all its members
+    assert "llama-2" in models and "llama-3.1" in models and problems == []
     choices = model_list_choices(shipped_kb, "Llama 2, mistral 7")
     assert choices[0].value == "Llama 2, Mistral 7B"
     assert all(len(c.value) <= 100 for c in model_list_choices(shipped_kb, "Llama 2, " * 12 + "gem"))
@@ -106,7 +128,9 @@ def test_answer_views(shipped_kb, engine):
     assert all(isinstance(i, VoteButton) for i in answered.children) and answered.timeout is None
 
     clarify = engine.ask("can i use llama commercially")
-    many = dataclasses.replace(clarify, candidates=tuple(Candidate(m, "commercial-use") for m in shipped_kb.models))
+    many = dataclasses.replace(
+        clarify, candidates=tuple(Candidate(m, "commercial-use") for m in shipped_kb.models)
+    )
     view = answer_view(shipped_kb, many)
     assert len(view.children) == 25 and all(isinstance(i, PickButton) for i in view.children)
     assert [i.row for i in view.children] == [n // 5 for n in range(25)]
@@ -119,8 +143,10 @@ def test_answer_views(shipped_kb, engine):
 
 
 def test_question_cleaning_and_limits():
-    assert clean_question("<@123> can I use <@!456> <@&789> gemma in <#42> @everyone @here?") == \
-        "can I use gemma in ?"
+    assert (
+        clean_question("<@123> can I use <@!456> <@&789> gemma in <#42> @everyone @here?")
+        == "can I use gemma in ?"
+    )
     assert too_long("x" * 1000) is None
     assert "1,001 characters" in too_long("x" * 1001)
 

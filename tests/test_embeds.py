@@ -23,8 +23,10 @@ from bot.rendering.embeds import (
     topics_embed,
 )
 
-WORDS = ("Licensee shall not use the Materials or any output thereof to improve any other large language model "
-         "except as expressly permitted herein, and any such use shall terminate this Agreement forthwith. ")
+WORDS = (
+    "Licensee shall not use the Materials or any output thereof to improve any other large language model "
+    "except as expressly permitted herein, and any such use shall terminate this Agreement forthwith. "
+)
 
 
 def assert_within_limits(embed: discord.Embed) -> None:
@@ -41,11 +43,18 @@ def assert_within_limits(embed: discord.Embed) -> None:
 
 def long_answer(kb, quote_chars: int = 3000, quotes: int = 1, details: int = 0) -> Answer:
     text = (WORDS * (quote_chars // len(WORDS) + 1))[:quote_chars]
-    return Answer(ANSWERED, "can i train on llama 2 outputs", model="llama-2", license="llama-2-community",
-                  topic="outputs-training", verdict="no", answer="No. " + "You may not do that. " * 20,
-                  details=("Details. " * (details // 9 + 1))[:details] or None,
-                  quotes=tuple(Quote(text, "llama-2-license") for _ in range(quotes)),
-                  url="https://ai.meta.com/llama/license/")
+    return Answer(
+        ANSWERED,
+        "can i train on llama 2 outputs",
+        model="llama-2",
+        license="llama-2-community",
+        topic="outputs-training",
+        verdict="no",
+        answer="No. " + "You may not do that. " * 20,
+        details=("Details. " * (details // 9 + 1))[:details] or None,
+        quotes=tuple(Quote(text, "llama-2-license") for _ in range(quotes)),
+        url="https://ai.meta.com/llama/license/",
+    )
 
 
 def test_answered_embed_reads_verdict_first_and_quotes_the_clause(shipped_kb, engine):
@@ -57,7 +66,10 @@ def test_answered_embed_reads_verdict_first_and_quotes_the_clause(shipped_kb, en
     quote = next(f for f in embed["fields"] if f["name"].startswith("What the licence says"))
     assert quote["value"].startswith("> v. You will not use the Llama Materials")
     licence = next(f for f in embed["fields"] if f["name"] == "Licence")
-    assert licence["value"].startswith("[Llama 2 Community License Agreement (") and answer.url in licence["value"]
+    assert (
+        licence["value"].startswith("[Llama 2 Community License Agreement (")
+        and answer.url in licence["value"]
+    )
     assert embed["footer"]["text"] == f"{DISCLAIMER} Knowledge as of {shipped_kb.knowledge_date}."
 
 
@@ -77,7 +89,9 @@ def test_a_3000_character_quote_stays_within_every_limit(shipped_kb):
 
 @pytest.mark.parametrize("quotes,details", [(5, 0), (5, 4000), (1, 4000), (3, 2000)])
 def test_many_long_quotes_and_long_details_stay_within_6000(shipped_kb, quotes, details):
-    embed = answer_embed(shipped_kb, long_answer(shipped_kb, quote_chars=3000, quotes=quotes, details=details))
+    embed = answer_embed(
+        shipped_kb, long_answer(shipped_kb, quote_chars=3000, quotes=quotes, details=details)
+    )
     assert_within_limits(embed)
     assert embed.description and embed.description.startswith("No. ")  # the short answer always shows
 
@@ -90,7 +104,9 @@ def test_every_shipped_answer_fits(shipped_kb, engine):
 
 
 def test_based_on_is_said_and_escaped(shipped_kb, engine):
-    answer = dataclasses.replace(engine.answer_for("llama-2", "commercial-use", "q"), based_on="**My*Model** @everyone")
+    answer = dataclasses.replace(
+        engine.answer_for("llama-2", "commercial-use", "q"), based_on="**My*Model** @everyone"
+    )
     description = answer_embed(shipped_kb, answer).description
     assert description.startswith("Yes — ")  # the reply first, then who it is for
     assert "*Answering for Llama 2, the base model whose licence binds " in description
@@ -109,16 +125,22 @@ def test_clarify_lists_the_candidates_with_their_verdicts(shipped_kb, engine):
     assert embed["title"] == "Commercial use"
     assert "**Llama 2**: \N{WHITE HEAVY CHECK MARK} Yes" in embed["description"]
     assert "**LLaMA 1**: \N{NO ENTRY} No" in embed["description"]  # the direct reply per version
-    many = dataclasses.replace(answer, candidates=tuple(Candidate(m, "commercial-use", "yes")
-                                                        for m in list(shipped_kb.models) * 3))
+    many = dataclasses.replace(
+        answer, candidates=tuple(Candidate(m, "commercial-use", "yes") for m in list(shipped_kb.models) * 3)
+    )
     assert_within_limits(answer_embed(shipped_kb, many))
     no_model = answer_embed(shipped_kb, Answer(CLARIFY, "can i use it commercially", topic="commercial-use"))
     assert no_model.description.startswith("Which model do you mean?")
 
 
 def test_unanswered_is_honest_and_escapes_what_the_user_typed(shipped_kb):
-    answer = Answer(UNANSWERED, "is __bark__ <@123> ok", topic="commercial-use", unknown_model="__bark__ @everyone",
-                    reason="unknown-model")
+    answer = Answer(
+        UNANSWERED,
+        "is __bark__ <@123> ok",
+        topic="commercial-use",
+        unknown_model="__bark__ @everyone",
+        reason="unknown-model",
+    )
     embed = answer_embed(shipped_kb, answer).to_dict()
     assert "\\_\\_bark\\_\\_" in embed["description"] and "@everyone" not in embed["description"]
     assert "don't know the model" in embed["description"]
@@ -137,12 +159,23 @@ def test_license_cards_fit_and_have_one_line_per_topic(shipped_kb):
     for model_id in shipped_kb.models:
         embed = license_card(shipped_kb, model_id)
         assert_within_limits(embed)
-        lines = [line for line in embed.description.splitlines() if line.startswith(tuple(MEANING_EMOJI.values()))]
+        lines = [
+            line for line in embed.description.splitlines() if line.startswith(tuple(MEANING_EMOJI.values()))
+        ]
         assert len(lines) == len(shipped_kb.topics)
-        restrictions = [line for line in lines if ("**Termination and litigation**" in line or "**Acceptable use**" in line)
-                        and "not addressed" not in line and "no use" not in line and "does not end" not in line]
+        restrictions = [
+            line
+            for line in lines
+            if ("**Termination and litigation**" in line or "**Acceptable use**" in line)
+            and "not addressed" not in line
+            and "no use" not in line
+            and "does not end" not in line
+        ]
         # a restriction is never shown with a tick ("✅ Yes — Termination")
-        assert not [line for line in restrictions if line.startswith(MEANING_EMOJI["allowed"])], (model_id, restrictions)
+        assert not [line for line in restrictions if line.startswith(MEANING_EMOJI["allowed"])], (
+            model_id,
+            restrictions,
+        )
 
 
 def test_compare_fits_for_the_most_models_and_the_longest_names(shipped_kb):

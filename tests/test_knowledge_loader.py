@@ -78,7 +78,10 @@ def test_alias_used_by_two_models_after_normalisation(tmp_path):
     fam = family_data()
     fam["models"][1]["aliases"].append("TOY-1")  # normalises to the same "toy 1" as toy-1's alias
     msgs = problems(write_kb(tmp_path, family=fam))
-    assert any("model toy-2: aliases[2]: alias 'TOY-1' (normalised 'toy 1') is already used by model toy-1" in m for m in msgs)
+    assert any(
+        "model toy-2: aliases[2]: alias 'TOY-1' (normalised 'toy 1') is already used by model toy-1" in m
+        for m in msgs
+    )
 
 
 def test_quote_not_in_source(tmp_path):
@@ -90,7 +93,9 @@ def test_quote_not_in_source(tmp_path):
 
 def test_quote_matches_with_collapsed_whitespace(tmp_path):
     lic = license_data()
-    lic["riders"]["outputs-training"]["quotes"][0]["text"] = "You will not use outputs\n of the Toy Model to    train any other model."
+    lic["riders"]["outputs-training"]["quotes"][0]["text"] = (
+        "You will not use outputs\n of the Toy Model to    train any other model."
+    )
     load_knowledge(write_kb(tmp_path, license=lic))
 
 
@@ -98,7 +103,10 @@ def test_verdict_outside_the_list(tmp_path):
     lic = license_data()
     lic["riders"]["commercial-use"]["verdict"] = "maybe"
     (msg,) = problems(write_kb(tmp_path, license=lic))
-    assert "riders.commercial-use.verdict: 'maybe' is not one of: yes, no, conditional, not-addressed, not-verified" in msg
+    assert (
+        "riders.commercial-use.verdict: 'maybe' is not one of: yes, no, conditional, not-addressed, not-verified"
+        in msg
+    )
 
 
 def test_claimed_verdict_needs_a_quote(tmp_path):
@@ -137,7 +145,9 @@ def test_schema_is_json_and_covers_every_kind_of_file(capsys):
     assert main(["kb", "schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert set(schema["$defs"]) == {"topics_file", "license_file", "family_file", "edits_file"}
-    verdict = schema["$defs"]["license_file"]["properties"]["riders"]["properties"]["commercial-use"]["properties"]["verdict"]
+    verdict = schema["$defs"]["license_file"]["properties"]["riders"]["properties"]["commercial-use"][
+        "properties"
+    ]["verdict"]
     assert "not-addressed" in verdict["enum"]
     assert json_schema() == schema
 

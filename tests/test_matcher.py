@@ -35,16 +35,22 @@ def test_llama_3_and_3_1_differ_on_outputs(engine):
 
 @pytest.mark.parametrize(
     ("question", "model"),
-    [("llma2 commercial use", "llama-2"), ("LLAMA2 commercial use", "llama-2"),
-     ("mistrall 7b commercial use", "mistral-7b"), ("gema 2 commercial use", "gemma"),
-     ("is mistral 7b ok for comercial use", "mistral-7b")],
+    [
+        ("llma2 commercial use", "llama-2"),
+        ("LLAMA2 commercial use", "llama-2"),
+        ("mistrall 7b commercial use", "mistral-7b"),
+        ("gema 2 commercial use", "gemma"),
+        ("is mistral 7b ok for comercial use", "mistral-7b"),
+    ],
 )
 def test_typos_and_casing(engine, question, model):
     answer = engine.ask(question)
     assert (answer.status, answer.model, answer.topic) == (ANSWERED, model, "commercial-use")
 
 
-@pytest.mark.parametrize("question", ["llama 5 commercial use", "can i use qwen 9 commercially", "llama 3.9 commercial use"])
+@pytest.mark.parametrize(
+    "question", ["llama 5 commercial use", "can i use qwen 9 commercially", "llama 3.9 commercial use"]
+)
 def test_a_different_version_is_not_a_typo(engine, question):
     answer = engine.ask(question)
     assert answer.status == UNANSWERED
@@ -54,8 +60,14 @@ def test_a_different_version_is_not_a_typo(engine, question):
 
 @pytest.mark.parametrize(
     "question",
-    ["how much VRAM for llama 2 70b", "how do I fine-tune llama 3 with LoRA", "what prompt format does mistral use",
-     "is gemma better than llama at coding", "how do i host llama 2 on my gpu", "good morning everyone"],
+    [
+        "how much VRAM for llama 2 70b",
+        "how do I fine-tune llama 3 with LoRA",
+        "what prompt format does mistral use",
+        "is gemma better than llama at coding",
+        "how do i host llama 2 on my gpu",
+        "good morning everyone",
+    ],
 )
 def test_not_licence_questions_are_unanswered(engine, question):
     assert engine.ask(question).status == UNANSWERED
@@ -68,7 +80,10 @@ def test_unknown_model_is_named_and_never_answered_with_another(engine):
     assert answer.model is None and answer.verdict is None
 
 
-@pytest.mark.parametrize(("question", "family"), [("Can I use Llama commercially?", "llama"), ("is qwen free for commercial use", "qwen")])
+@pytest.mark.parametrize(
+    ("question", "family"),
+    [("Can I use Llama commercially?", "llama"), ("is qwen free for commercial use", "qwen")],
+)
 def test_family_without_version_asks_back_when_its_members_differ(engine, question, family):
     answer = engine.ask(question)
     assert answer.status == CLARIFY
@@ -91,10 +106,12 @@ def test_derivative_is_answered_for_its_base_model(engine):
 
 @pytest.mark.parametrize(
     ("question", "license", "topic"),
-    [("does OpenRAIL-M prevent fine-tuning?", "creativeml-openrail-m", "fine-tuning-derivatives"),
-     ("is the Llama 2 Community License open source?", "llama-2-community", "open-source-status"),
-     ("what does the Gemma prohibited use policy forbid?", "gemma-terms", "acceptable-use"),
-     ("is Apache 2.0 ok for commercial use?", "apache-2.0", "commercial-use")],
+    [
+        ("does OpenRAIL-M prevent fine-tuning?", "creativeml-openrail-m", "fine-tuning-derivatives"),
+        ("is the Llama 2 Community License open source?", "llama-2-community", "open-source-status"),
+        ("what does the Gemma prohibited use policy forbid?", "gemma-terms", "acceptable-use"),
+        ("is Apache 2.0 ok for commercial use?", "apache-2.0", "commercial-use"),
+    ],
 )
 def test_licence_named_instead_of_model(engine, question, license, topic):
     answer = engine.ask(question)
@@ -127,7 +144,10 @@ def test_learned_phrasing_is_answered_after_teaching(engine):
     assert fresh.ask("llama two money stuff ok").model == "llama-2"  # a close variant
 
 
-@pytest.mark.parametrize("question", ["is hunyuan-large ok for commercial use", "qwen3 max commercial use?", "is phi-3 ok commercially"])
+@pytest.mark.parametrize(
+    "question",
+    ["is hunyuan-large ok for commercial use", "qwen3 max commercial use?", "is phi-3 ok commercially"],
+)
 def test_look_alikes_we_do_not_cover_are_not_answered_as_their_namesakes(engine, question):
     answer = engine.ask(question)
     assert answer.status == UNANSWERED and answer.model is None and answer.unknown_model
@@ -136,10 +156,14 @@ def test_look_alikes_we_do_not_cover_are_not_answered_as_their_namesakes(engine,
 def test_naming_a_licence_next_to_a_model_checks_that_premise(engine):
     answer = engine.ask("is qwen2.5 3b apache")
     assert (answer.status, answer.model, answer.card, answer.reply) == (ANSWERED, "qwen2.5-3b", True, "no")
-    assert answer.license == "qwen-research" and answer.premise == "Apache License 2.0"  # the Qwen Research License
+    assert (
+        answer.license == "qwen-research" and answer.premise == "Apache License 2.0"
+    )  # the Qwen Research License
 
 
-@pytest.mark.parametrize("family", ["llama", "qwen", "mistral", "falcon", "stable diffusion", "gemma", "deepseek", "grok"])
+@pytest.mark.parametrize(
+    "family", ["llama", "qwen", "mistral", "falcon", "stable diffusion", "gemma", "deepseek", "grok"]
+)
 def test_family_names_ask_which_member_or_answer_for_all(engine, family):
     """A family name alone is never answered as one member: either every member agrees (one answer
     listing them all) or the bot asks which one."""

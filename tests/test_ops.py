@@ -40,17 +40,28 @@ def test_health_needs_a_recent_heartbeat(capsys, tmp_path, monkeypatch):
     assert "no heartbeat" in out and "riderbot-test.db does not exist" in out
     assert not (tmp_path / "riderbot-test.db").exists()  # health reports a missing database, never creates it
     assert main(["stats"]) == 0  # the bot (or any other command) creates it
+    capsys.readouterr()
     write_heartbeat(health_file, 0.05)
     assert main(["health"]) == 0
     out = capsys.readouterr().out
     assert "ok   knowledge" in out and "ok   database" in out and "ok   gateway" in out
     health_file.write_text(json.dumps({"at": time.time() - 3600}))
     assert main(["health"]) == 1
-    capsys.readouterr()
+    assert "no heartbeat ACK from Discord for 3600 s" in capsys.readouterr().out
     # the running bot reports that its writes fail (locked, full, deleted...): unhealthy
     write_heartbeat(health_file, 0.05, storage_problem="riderbot.db cannot grow: the disk is full.")
     assert main(["health"]) == 1
-    assert "FAIL storage: the bot cannot write to its database: riderbot.db cannot grow" in capsys.readouterr().out
+    assert (
+        "FAIL storage: the bot cannot write to its database: riderbot.db cannot grow"
+        in capsys.readouterr().out
+    )
+
+
+def test_health_never_creates_a_missing_folder(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("RIDERBOT_DB", str(tmp_path / "nowhere" / "riderbot.db"))
+    assert main(["health"]) == 1
+    assert "nowhere" in capsys.readouterr().out
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_dockerfile_runs_as_non_root_with_volume_healthcheck_and_stopsignal():
@@ -58,7 +69,7 @@ def test_dockerfile_runs_as_non_root_with_volume_healthcheck_and_stopsignal():
     assert text.count("FROM ") == 2  # multi-stage
     assert re.search(r"^USER (?!root|0)", text, re.M)
     assert 'VOLUME ["/data"]' in text and "STOPSIGNAL SIGTERM" in text
-    assert 'HEALTHCHECK' in text and '"riderbot", "health"' in text
+    assert "HEALTHCHECK" in text and '"riderbot", "health"' in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "*.db", ".pytest_cache"} <= set(ignored)
 
@@ -76,9 +87,18 @@ def test_the_dockerfile_command_line_with_a_missing_token_gives_the_clear_error(
     script = Path(sys.executable).parent / "riderbot"  # the console script this project installs
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN" and not k.startswith("RIDERBOT_")}
     env["RIDERBOT_DB"] = str(tmp_path / "data" / "riderbot.db")  # as the image sets it
-    proc = subprocess.run([str(script), *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [str(script), *argv[1:]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.startswith("riderbot: DISCORD_TOKEN is not set: create an application at "
-                                  "https://discord.com/developers/applications")
+    assert proc.stderr.startswith(
+        "riderbot: DISCORD_TOKEN is not set: create an application at "
+        "https://discord.com/developers/applications"
+    )
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

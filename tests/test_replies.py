@@ -60,8 +60,10 @@ def test_the_reply_answers_the_question_as_asked(engine, question, model, reply)
 
 @pytest.mark.parametrize(
     ("question", "lead"),
-    [("what's the user limit for llama 2?", "700 million monthly active users"),
-     ("who owns the outputs of llama 3.1?", "The licence doesn't say")],
+    [
+        ("what's the user limit for llama 2?", "700 million monthly active users"),
+        ("who owns the outputs of llama 3.1?", "The licence doesn't say"),
+    ],
 )
 def test_an_open_question_starts_with_the_fact_itself(engine, question, lead):
     answer = reply_of(engine, question)
@@ -110,7 +112,10 @@ def test_a_stated_number_is_compared_with_the_licence_threshold(engine, question
 def test_thresholds_are_structured_and_validated(shipped_kb):
     lic = shipped_kb.licenses["llama-2-community"]
     (t,) = lic.thresholds
-    assert (t.metric, t.value) == ("monthly-active-users", 700_000_000) and t.quote.source == "llama-2-license"
+    assert (t.metric, t.value) == (
+        "monthly-active-users",
+        700_000_000,
+    ) and t.quote.source == "llama-2-license"
     assert shipped_kb.licenses["stability-community"].thresholds[0].currency == "USD"
 
 
@@ -146,10 +151,20 @@ def test_a_language_name_is_not_a_place(engine):
     ("question", "model", "reply", "quoted"),
     [
         ("can I use llama 3.1 for military stuff", "llama-3.1", "no", "Military"),
-        ("can i use gemma 3 for military stuff", "gemma", "depends", None),  # not named: says so, quotes what is
+        (
+            "can i use gemma 3 for military stuff",
+            "gemma",
+            "depends",
+            None,
+        ),  # not named: says so, quotes what is
         ("is gemma ok for nsfw content", "gemma", "no", "sexually explicit"),
         ("can I use mistral 7b for military drones", "mistral-7b", "yes", None),  # Apache 2.0: no use policy
-        ("can i use llama 2 to give medical advice", "llama-2", "depends", "medical"),  # unlicensed practice only
+        (
+            "can i use llama 2 to give medical advice",
+            "llama-2",
+            "depends",
+            "medical",
+        ),  # unlicensed practice only
     ],
 )
 def test_prohibited_uses_are_answered_from_the_policy_text(engine, question, model, reply, quoted):
@@ -178,8 +193,9 @@ def test_a_wrong_premise_is_corrected_first(engine):
     assert text.index("MIT") < text.index("Licence:")
 
 
-@pytest.mark.parametrize(("question", "reply"), [("mistral 7b is apache right?", "yes"),
-                                                 ("llama 2 is apache right?", "no")])
+@pytest.mark.parametrize(
+    ("question", "reply"), [("mistral 7b is apache right?", "yes"), ("llama 2 is apache right?", "no")]
+)
 def test_an_asserted_licence_is_checked(engine, question, reply):
     answer = reply_of(engine, question)
     assert answer.card and answer.reply == reply
@@ -193,9 +209,14 @@ def test_an_unknown_model_is_never_answered_from_the_asserted_licence(engine):
     assert len(answer.notes) == 1 and answer.notes[0].startswith("If Zorblax-7's own model card really")
 
 
-@pytest.mark.parametrize("question", ["the code is MIT — does that cover the weights?",
-                                      "can I use the model commercially, the repo says Apache",
-                                      "Does the MIT license apply to the provided weights too?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "the code is MIT — does that cover the weights?",
+        "can I use the model commercially, the repo says Apache",
+        "Does the MIT license apply to the provided weights too?",
+    ],
+)
 def test_a_code_licence_is_not_the_weights_licence(engine, question):
     answer = engine.ask(question)
     assert answer.general == "code-vs-weights" and answer.license is None and answer.verdict is None
@@ -207,9 +228,14 @@ def test_a_code_licence_next_to_a_known_model_points_to_its_weights(engine):
     assert any("does not cover the weights" in n for n in answer.notes)
 
 
-@pytest.mark.parametrize(("question", "entry"), [("are model weights copyrightable?", "weights-copyright"),
-                                                  ("do outputs inherit the model's license?", "outputs-license"),
-                                                  ("is a fine-tune a derivative?", "finetune-derivative")])
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("are model weights copyrightable?", "weights-copyright"),
+        ("do outputs inherit the model's license?", "outputs-license"),
+        ("is a fine-tune a derivative?", "finetune-derivative"),
+    ],
+)
 def test_general_questions_get_a_reviewed_general_entry(engine, question, entry):
     answer = reply_of(engine, question)
     assert answer.general == entry and answer.model is None and answer.license is None
@@ -217,7 +243,11 @@ def test_general_questions_get_a_reviewed_general_entry(engine, question, entry)
 
 
 def test_a_licence_question_about_an_unnamed_model_asks_which(engine):
-    for question in ("is it apache 2?", "are these weights MIT?", "I would like to verify the licensing. It is Apache 2 ?"):
+    for question in (
+        "is it apache 2?",
+        "are these weights MIT?",
+        "I would like to verify the licensing. It is Apache 2 ?",
+    ):
         answer = engine.ask(question)
         assert answer.status != ANSWERED or answer.general, question
 
@@ -227,8 +257,13 @@ def test_a_licence_question_about_an_unnamed_model_asks_which(engine):
 
 @pytest.mark.parametrize(
     ("question", "model"),
-    [("phi-4 license", "phi"), ("olmo 2?", "olmo"), ("google/gemma-2-9b-it", "gemma"),
-     ("https://huggingface.co/google/gemma-2-9b-it", "gemma"), ("what licence is deepseek v3 under?", "deepseek-v3")],
+    [
+        ("phi-4 license", "phi"),
+        ("olmo 2?", "olmo"),
+        ("google/gemma-2-9b-it", "gemma"),
+        ("https://huggingface.co/google/gemma-2-9b-it", "gemma"),
+        ("what licence is deepseek v3 under?", "deepseek-v3"),
+    ],
 )
 def test_a_bare_model_name_gets_its_licence_card(engine, question, model):
     answer = reply_of(engine, question)
@@ -252,8 +287,14 @@ def test_a_technical_question_about_a_model_is_not_a_card(engine):
 # -- 4. names -----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("question", ["can I use it commercially today?", "since yesterday, can we sell it?",
-                                      "planning to use it this evening for my business, ok?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can I use it commercially today?",
+        "since yesterday, can we sell it?",
+        "planning to use it this evening for my business, ok?",
+    ],
+)
 def test_ordinary_words_are_never_unknown_models(engine, question):
     assert engine.ask(question).unknown_model is None
 
@@ -266,9 +307,13 @@ def test_chatter_is_not_logged(engine, question):
 
 @pytest.mark.parametrize(
     ("question", "name"),
-    [("can I use Linq-Embed-Mistral commercially?", "Linq-Embed-Mistral"), ("is GPT-NeoX ok for commercial use", "GPT-NeoX"),
-     ("GPT-SoVITS commercial use?", "GPT-SoVITS"), ("ChatGLM-6B commercial use?", "ChatGLM-6B"),
-     ("Foo-Mistral-7B-Zeta commercial use?", "Foo-Mistral-7B-Zeta")],
+    [
+        ("can I use Linq-Embed-Mistral commercially?", "Linq-Embed-Mistral"),
+        ("is GPT-NeoX ok for commercial use", "GPT-NeoX"),
+        ("GPT-SoVITS commercial use?", "GPT-SoVITS"),
+        ("ChatGLM-6B commercial use?", "ChatGLM-6B"),
+        ("Foo-Mistral-7B-Zeta commercial use?", "Foo-Mistral-7B-Zeta"),
+    ],
 )
 def test_a_family_word_inside_another_name_is_not_that_family(engine, question, name):
     answer = engine.ask(question)
@@ -287,7 +332,10 @@ def test_based_on_binds_only_the_name_after_it(engine):
 
 
 def test_a_quoted_answer_is_not_the_question(engine):
-    answer = reply_of(engine, "> Yes, Llama 3.2 can be used commercially and royalty-free\nbut can I train on llama 2 outputs?")
+    answer = reply_of(
+        engine,
+        "> Yes, Llama 3.2 can be used commercially and royalty-free\nbut can I train on llama 2 outputs?",
+    )
     assert answer.model == "llama-2"
 
 

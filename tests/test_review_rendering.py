@@ -16,8 +16,15 @@ from bot.rendering.review import (
 
 
 def entry(n: int, question: str = "is __bark__ ok for @everyone commercially", **extra) -> dict:
-    return {"id": n, "question": question, "count": 1, "status": "open", "outcome": "unanswered",
-            "best_guess": None, **extra}
+    return {
+        "id": n,
+        "question": question,
+        "count": 1,
+        "status": "open",
+        "outcome": "unanswered",
+        "best_guess": None,
+        **extra,
+    }
 
 
 def test_queue_lines_escape_and_clip_what_users_typed():
@@ -28,7 +35,9 @@ def test_queue_lines_escape_and_clip_what_users_typed():
     assert len(long) < 200 and "…" in long
     assert (pages_for(0), pages_for(10), pages_for(11)) == (1, 1, 2)
     page = queue_page_embed([], page=0, total=0, status="dismissed", sort="count")
-    assert page.description == "No dismissed entries." and page.footer.text.startswith("Page 1/1 · 0 dismissed entries")
+    assert page.description == "No dismissed entries." and page.footer.text.startswith(
+        "Page 1/1 · 0 dismissed entries"
+    )
 
 
 def test_a_log_batch_stays_under_2000_characters_and_counts_the_rest():
@@ -47,12 +56,32 @@ def test_stats_keep_questions_inside_the_code_block():
 
 
 def test_entry_history_and_problems_render_within_limits():
-    shown = entry_embed(entry(3, status="dismissed", dismiss_reason="spam", decided_by=42, decided_at=1e9,
-                              askers=2, first_seen=1e9, last_seen=1e9))
+    shown = entry_embed(
+        entry(
+            3,
+            status="dismissed",
+            dismiss_reason="spam",
+            decided_by=42,
+            decided_at=1e9,
+            askers=2,
+            first_seen=1e9,
+            last_seen=1e9,
+        )
+    )
     fields = {f.name: f.value for f in shown.fields}
     assert fields["Dismissed"].startswith("spam by <@42>") and fields["Asked"] == "1 time(s) by 2 member(s)"
-    rows = [{"at": 1e9, "user_id": None, "action": "edit", "model": "llama-2", "target": "llama-2 commercial-use",
-             "before": "old " * 100, "after": "new **bold** " * 100} for _ in range(40)]
+    rows = [
+        {
+            "at": 1e9,
+            "user_id": None,
+            "action": "edit",
+            "model": "llama-2",
+            "target": "llama-2 commercial-use",
+            "before": "old " * 100,
+            "after": "new **bold** " * 100,
+        }
+        for _ in range(40)
+    ]
     history = history_embed(rows)
     assert len(history.description) <= 4096 and "the command line" in history.description
     assert "\\*\\*bold\\*\\*" in history.description

@@ -54,7 +54,10 @@ def test_covers_every_model_of_the_reference_fact_sheet(shipped_kb):
         if model_id not in shipped_kb.models:
             # a model the fact sheet could not verify may be a not_covered name instead of a model
             assert verdicts == {"not-verified"}, (model_id, "missing, but the fact sheet has verdicts")
-            assert normalize(fact["name"].split("(")[0]) in not_covered, (model_id, "neither a model nor not_covered")
+            assert normalize(fact["name"].split("(")[0]) in not_covered, (
+                model_id,
+                "neither a model nor not_covered",
+            )
             continue
         model = shipped_kb.models[model_id]
         for topic, entry in fact["topics"].items():
@@ -109,7 +112,9 @@ def test_readme_table_of_models_is_current(shipped_kb):
 
     readme = Path(__file__).resolve().parents[1] / "README.md"
     text = readme.read_text(encoding="utf-8")
-    assert render_readme(text, shipped_kb) == text, "README table is stale: run `.venv/bin/riderbot kb readme`"
+    assert render_readme(text, shipped_kb) == text, (
+        "README table is stale: run `.venv/bin/riderbot kb readme`"
+    )
 
 
 # Models still waiting for a licensor's line saying which licence they are under. Empty: the loader

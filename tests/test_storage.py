@@ -47,8 +47,11 @@ async def test_database_from_the_first_schema_version_migrates_without_loss(tmp_
     path = tmp_path / "old.db"
     con = _old_database(path, 1)
     now = time.time()
-    con.execute("INSERT INTO queue (question, normalized, first_seen, last_seen, user_id, outcome, count)"
-                " VALUES ('is xtts ok commercially', 'is xtts ok commercially', ?, ?, 42, 'unanswered', 3)", (now, now))
+    con.execute(
+        "INSERT INTO queue (question, normalized, first_seen, last_seen, user_id, outcome, count)"
+        " VALUES ('is xtts ok commercially', 'is xtts ok commercially', ?, ?, 42, 'unanswered', 3)",
+        (now, now),
+    )
     con.execute("INSERT INTO votes (message_id, user_id, helpful, created) VALUES (7, 42, 1, ?)", (now,))
     con.execute("INSERT INTO watched_channels (guild_id, channel_id) VALUES (1, 2)")
     con.commit()
@@ -58,11 +61,17 @@ async def test_database_from_the_first_schema_version_migrates_without_loss(tmp_
     try:
         assert await store.schema_version() == SCHEMA_VERSION
         (entry,) = await store.list_queue("open", scope="all")
-        assert (entry["question"], entry["count"], entry["source"]) == ("is xtts ok commercially", 3, "discord")
+        assert (entry["question"], entry["count"], entry["source"]) == (
+            "is xtts ok commercially",
+            3,
+            "discord",
+        )
         assert await store.vote_counts(7) == (1, 0)
         assert await store.watched_channels(1) == {2}
         # the old row still groups with a repeat (it was indexed by the migration) and gained an asker row
-        queue_id, created = await store.log_question(Asked("is XTTS ok commercially?", "unanswered", user_id=5))
+        queue_id, created = await store.log_question(
+            Asked("is XTTS ok commercially?", "unanswered", user_id=5)
+        )
         assert (queue_id, created) == (entry["id"], False)
         assert (await store.get_entry(queue_id, scope="dms"))["askers"] == 2
     finally:
@@ -75,10 +84,15 @@ async def test_release_4_splits_entries_asked_in_several_servers(tmp_path):
     path = tmp_path / "old.db"
     con = _old_database(path, 3)
     now = time.time()
-    con.execute("INSERT INTO queue (id, question, normalized, first_seen, last_seen, guild_id, user_id, outcome, count)"
-                " VALUES (1, 'is flux ok', 'is flux ok', ?, ?, 10, 1, 'unanswered', 4)", (now, now))
-    con.executemany("INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) VALUES (1, ?, ?, NULL, ?)",
-                    [(1, 10, now), (2, 10, now), (3, 20, now + 1), (4, 20, now + 2)])
+    con.execute(
+        "INSERT INTO queue (id, question, normalized, first_seen, last_seen, guild_id, user_id, outcome, count)"
+        " VALUES (1, 'is flux ok', 'is flux ok', ?, ?, 10, 1, 'unanswered', 4)",
+        (now, now),
+    )
+    con.executemany(
+        "INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) VALUES (1, ?, ?, NULL, ?)",
+        [(1, 10, now), (2, 10, now), (3, 20, now + 1), (4, 20, now + 2)],
+    )
     con.commit()
     con.close()
     store = await open_storage(path)
@@ -90,7 +104,10 @@ async def test_release_4_splits_entries_asked_in_several_servers(tmp_path):
         assert (await store.get_entry(twenty["id"], scope=20))["askers"] == 2
         assert await store.get_entry(twenty["id"], scope=10) is None
         # both are indexed: a repeat in each server finds its own entry
-        assert await store.log_question(Asked("is flux ok?", "unanswered", guild_id=20)) == (twenty["id"], False)
+        assert await store.log_question(Asked("is flux ok?", "unanswered", guild_id=20)) == (
+            twenty["id"],
+            False,
+        )
     finally:
         await store.close()
 
@@ -113,7 +130,9 @@ async def test_migrations_run_once_and_reopen_keeps_data(storage_target):
 
 async def test_thousand_concurrent_unanswered_questions_all_recorded_with_right_counts(store):
     distinct = [f"is model{i:03d}x ok for commercial use" for i in range(100)]
-    asks = [Asked(distinct[i % 100] + ("?" if i % 3 else ""), "unanswered", user_id=i + 1) for i in range(1000)]
+    asks = [
+        Asked(distinct[i % 100] + ("?" if i % 3 else ""), "unanswered", user_id=i + 1) for i in range(1000)
+    ]
     results = await asyncio.gather(*(store.log_question(a) for a in asks))
     assert len(results) == 1000
     rows = await store.list_queue("open", limit=1000, scope="all")
@@ -144,20 +163,30 @@ async def test_near_duplicates_group_but_different_questions_do_not(store):
 async def test_grouping_finds_the_entry_among_many_similar_ones(store):
     """The index caps how many rows each word reads: the right entry is still found when many
     open entries share the question's common words."""
-    rows = [Asked(f"is {w} ok for commercial use", "unanswered", guild_id=1)
-            for w in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet")
-            for _ in range(1)]
-    rows += [Asked(f"is zorblax{i} model ok for commercial use", "unanswered", guild_id=1) for i in range(200)]
+    rows = [
+        Asked(f"is {w} ok for commercial use", "unanswered", guild_id=1)
+        for w in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet")
+        for _ in range(1)
+    ]
+    rows += [
+        Asked(f"is zorblax{i} model ok for commercial use", "unanswered", guild_id=1) for i in range(200)
+    ]
     ids = [qid for qid, _ in await asyncio.gather(*(store.log_question(a) for a in rows))]
     target = ids[3]  # "is delta ok for commercial use"
-    assert (await store.log_question(Asked("is delta ok for comercial use", "unanswered", guild_id=1)))[0] == target
-    assert (await store.log_question(Asked("delta ok for commercial use?", "unanswered", guild_id=1)))[0] == target
+    assert (await store.log_question(Asked("is delta ok for comercial use", "unanswered", guild_id=1)))[
+        0
+    ] == target
+    assert (await store.log_question(Asked("delta ok for commercial use?", "unanswered", guild_id=1)))[
+        0
+    ] == target
 
 
 async def test_resolved_entries_leave_the_index(store):
     qid, _ = await store.log_question(Asked("is flux ok for commercial use", "unanswered", guild_id=1))
     await store.resolve(qid, "mistral-7b", None, "commercial-use", 5, scope=1)
-    again, created = await store.log_question(Asked("is flux ok for commercial use", "unanswered", guild_id=1))
+    again, created = await store.log_question(
+        Asked("is flux ok for commercial use", "unanswered", guild_id=1)
+    )
     assert created and again != qid
 
 
@@ -172,7 +201,9 @@ async def test_questions_over_1000_characters_are_refused(store):
 
 
 async def test_one_vote_per_user_and_not_helpful_goes_to_review(store):
-    await store.record_answer(100, "llama 2 outputs to train?", "llama-2", "llama-2-community", "outputs-training", 1, 2, 3)
+    await store.record_answer(
+        100, "llama 2 outputs to train?", "llama-2", "llama-2-community", "outputs-training", 1, 2, 3
+    )
     assert await store.record_vote(100, 9, helpful=False) is True
     assert await store.record_vote(100, 9, helpful=True) is False
     assert await store.vote_counts(100) == (0, 1)
@@ -206,8 +237,12 @@ async def test_stats_per_guild_count_only_that_guilds_feedback(store):
 
 
 async def test_stats_numbers(store):
-    for outcome, model, guild, ms in [("answered", "llama-2", 1, 1.0), ("answered", "llama-2", 1, 3.0),
-                                      ("unanswered", None, 1, 2.0), ("clarify", None, 2, 9.0)]:
+    for outcome, model, guild, ms in [
+        ("answered", "llama-2", 1, 1.0),
+        ("answered", "llama-2", 1, 3.0),
+        ("unanswered", None, 1, 2.0),
+        ("clarify", None, 2, 9.0),
+    ]:
         await store.record_event(outcome, model, None, "commercial-use", guild, "discord", ms)
     one = await store.stats(scope=1)
     assert one["questions"] == 3 and one["top_models"] == [("llama-2", 2)] and one["median_ms"] == 2.0
@@ -238,18 +273,24 @@ async def test_queue_expiry_and_cap(storage_target):
     try:
         ids = []
         for i in range(8):
-            qid, _ = await store.log_question(Asked(f"is model{i} ok for commercial use", "unanswered", guild_id=1))
+            qid, _ = await store.log_question(
+                Asked(f"is model{i} ok for commercial use", "unanswered", guild_id=1)
+            )
             ids.append(qid)
         for _ in range(3):  # the first two are asked more: they stay
             for qid in ids[:2]:
-                await store.log_question(Asked(f"is model{ids.index(qid)} ok for commercial use", "unanswered", guild_id=1))
+                await store.log_question(
+                    Asked(f"is model{ids.index(qid)} ok for commercial use", "unanswered", guild_id=1)
+                )
         await store._raw("UPDATE queue SET last_seen = ? WHERE id = ?", time.time() - 40 * 86400, ids[7])
         removed = await store.trim_queue()
         assert removed == 3  # one expired, then the two least asked, oldest first, over the cap
         left = {r["id"] for r in await store.list_queue(limit=100, scope="all")}
         assert left == {ids[0], ids[1], ids[4], ids[5], ids[6]}
         # the index forgot the removed entries: asking again creates a new one
-        assert (await store.log_question(Asked("is model2 ok for commercial use", "unanswered", guild_id=1)))[1]
+        assert (await store.log_question(Asked("is model2 ok for commercial use", "unanswered", guild_id=1)))[
+            1
+        ]
     finally:
         await store.close()
 
@@ -277,22 +318,41 @@ def _insert_entry(question: str, guild_id: int | None = None):
 
     now = time.time()
     norm = normalized(question)
-    qid = yield val("INSERT INTO queue (question, normalized, first_seen, last_seen, guild_id, outcome) VALUES (?,?,?,?,?,?)"
-                    " RETURNING id", question, norm, now, now, guild_id, "unanswered")
-    yield many("INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
-               index_rows(qid, norm, guild_id))
+    qid = yield val(
+        "INSERT INTO queue (question, normalized, first_seen, last_seen, guild_id, outcome) VALUES (?,?,?,?,?,?)"
+        " RETURNING id",
+        question,
+        norm,
+        now,
+        now,
+        guild_id,
+        "unanswered",
+    )
+    yield many(
+        "INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING",
+        index_rows(qid, norm, guild_id),
+    )
     return qid
 
 
 async def test_kb_edits_learned_aliases_and_the_change_version(store):
     start = await store.change_version()
-    v1 = await store.add_kb_edit("answer", family="llama", model_id="llama-2",
-                                 payload={"topic": "commercial-use", "answer": "Yes, below 700M users."},
-                                 by=7, base_hash="abc", before="old text", after="Yes, below 700M users.")
+    v1 = await store.add_kb_edit(
+        "answer",
+        family="llama",
+        model_id="llama-2",
+        payload={"topic": "commercial-use", "answer": "Yes, below 700M users."},
+        by=7,
+        base_hash="abc",
+        before="old text",
+        after="Yes, below 700M users.",
+    )
     v2 = await store.add_kb_edit("alias", family="llama", model_id="llama-2", payload={"alias": "l2"}, by=8)
     assert start < v1 < v2 == await store.change_version()
     edits = await store.kb_edits()
-    assert [e["kind"] for e in edits] == ["answer", "alias"] and edits[0]["payload"]["topic"] == "commercial-use"
+    assert [e["kind"] for e in edits] == ["answer", "alias"] and edits[0]["payload"][
+        "topic"
+    ] == "commercial-use"
     assert edits[0]["base_hash"] == "abc"
     history = await store.history("llama-2", scope="all")
     assert [h["action"] for h in history] == ["alias", "edit"]  # each edit came with its audit row
@@ -327,4 +387,7 @@ async def test_settings_changes_bump_the_version_and_wait_for_change_returns(sto
     await store.set_guild_setting(1, "log_channel_id", 99)
     assert await store.log_channels() == {1: 99}
     assert await store.wait_for_change(before + 1, timeout=0.01) >= before + 2
-    assert await store.wait_for_change(await store.change_version(), timeout=0.05) == await store.change_version()
+    assert (
+        await store.wait_for_change(await store.change_version(), timeout=0.05)
+        == await store.change_version()
+    )

@@ -70,8 +70,15 @@ asyncio.run(main(sys.argv[1]))
 async def _child(code: str, *argv: str, stdin: bool = False) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, *argv, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-c",
+        code,
+        *argv,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+    )
 
 
 async def _line(proc: asyncio.subprocess.Process, within: float = 30) -> str:
@@ -102,7 +109,9 @@ async def test_sigkill_in_a_burst_loses_no_acknowledged_question(storage_target)
     finally:
         await store.close()
     lost = [i for i in acked if f"question {i} about model zq{i}x" not in stored]
-    assert len(acked) >= 200 and lost == [], f"acknowledged {len(acked)}, stored {len(stored)}, lost {len(lost)}"
+    assert len(acked) >= 200 and lost == [], (
+        f"acknowledged {len(acked)}, stored {len(stored)}, lost {len(lost)}"
+    )
 
 
 async def test_two_processes_adding_knowledge_edits_at_once_both_survive(storage_target):
@@ -126,7 +135,9 @@ async def test_two_processes_adding_knowledge_edits_at_once_both_survive(storage
     store = await open_storage(storage_target)
     try:
         edits = await store.kb_edits()
-        assert sorted(e["payload"]["alias"] for e in edits) == sorted(f"{w}-{i}" for w in "12" for i in range(30))
+        assert sorted(e["payload"]["alias"] for e in edits) == sorted(
+            f"{w}-{i}" for w in "12" for i in range(30)
+        )
         changes = await store.changes_since(0)
         assert [c["version"] for c in changes] == list(range(1, 61))  # one version each, in commit order
         assert len(await store.history(limit=100, scope="all")) == 60  # each with its audit row
@@ -162,8 +173,10 @@ async def test_close_with_a_10k_queue_and_a_burst_in_flight_is_quick(storage_tar
     start = time.perf_counter()
     store = await open_storage(storage_target)
     opened = time.perf_counter() - start
-    asks = [asyncio.ensure_future(store.log_question(Asked(q, "unanswered", guild_id=1)))
-            for q in questions(300, seed=6)]
+    asks = [
+        asyncio.ensure_future(store.log_question(Asked(q, "unanswered", guild_id=1)))
+        for q in questions(300, seed=6)
+    ]
     for i in range(2000):
         await store.record_answer(10_000 + i, "q", "llama-2", None, "commercial-use", 1, 2, 3)
         await store.record_event("answered", "llama-2", None, "commercial-use", 1, "discord", 1.0)

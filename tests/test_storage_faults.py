@@ -38,7 +38,9 @@ def one_sentence(text: str) -> None:
 async def made_db(path: Path) -> Path:
     store = await open_storage(path)
     for i in range(200):
-        await store.log_question(Asked(f"question {i} about some model nobody knows {'x' * 300}", "unanswered"))
+        await store.log_question(
+            Asked(f"question {i} about some model nobody knows {'x' * 300}", "unanswered")
+        )
     await store.close()
     return path
 
@@ -72,7 +74,10 @@ def read_only(path: Path):
     path.chmod(0o444)
     immutable = False
     if os.geteuid() == 0:
-        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        if (
+            shutil.which("chattr") is None
+            or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode
+        ):
             path.chmod(0o644)
             pytest.skip("running as root without chattr: cannot make a file read-only")
         immutable = True
@@ -142,7 +147,9 @@ async def test_unreachable_postgres_is_one_sentence():
         await open_storage("postgresql://riderbot:secret@127.0.0.1:1/riderbot", busy_timeout=2)
     message = str(info.value)
     one_sentence(message)
-    assert "PostgreSQL database riderbot on 127.0.0.1:1 cannot be reached" in message and "secret" not in message
+    assert (
+        "PostgreSQL database riderbot on 127.0.0.1:1 cannot be reached" in message and "secret" not in message
+    )
 
 
 async def test_missing_postgres_database_is_one_sentence():
@@ -165,8 +172,10 @@ async def test_deleted_database_fails_every_write_logs_once_and_flags_health(tmp
         await store.log_question(Asked("first question about xtts", "unanswered"))
         delete_database(path)
         caplog.set_level(logging.ERROR, logger="riderbot.storage")
-        results = await asyncio.gather(*(store.log_question(Asked(f"question {i} about flux", "unanswered"))
-                                         for i in range(20)), return_exceptions=True)
+        results = await asyncio.gather(
+            *(store.log_question(Asked(f"question {i} about flux", "unanswered")) for i in range(20)),
+            return_exceptions=True,
+        )
         assert all(isinstance(r, StorageError) for r in results)
         one_sentence(str(results[0]))
         assert "was deleted while riderbot was running" in str(results[0])
@@ -218,8 +227,16 @@ def _env(db: Path, **extra: str) -> dict[str, str]:
 async def _cli(cwd: Path, env: dict[str, str], *argv: str) -> tuple[int, str, str, float]:
     start = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *argv,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     except TimeoutError:
@@ -281,9 +298,13 @@ async def test_health_reports_a_missing_database_without_creating_it(tmp_path):
 
 
 def test_out_of_range_numbers_are_usage_errors(capsys):
-    for argv in (["review", "show", "99999999999999999999999"], ["review", "list", "--limit", "99999999999999999999"],
-                 ["review", "dismiss", "0", "--reason", "x"], ["stats", "--days", "-3"],
-                 ["review", "list", "--guild", "99999999999999999999"]):
+    for argv in (
+        ["review", "show", "99999999999999999999999"],
+        ["review", "list", "--limit", "99999999999999999999"],
+        ["review", "dismiss", "0", "--reason", "x"],
+        ["stats", "--days", "-3"],
+        ["review", "list", "--guild", "99999999999999999999"],
+    ):
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2, argv
@@ -295,7 +316,9 @@ def test_questions_over_1000_characters_are_refused_and_not_stored(capsys, monke
     long = "is xtts ok for commercial use " + "x" * 1000
     assert main(["ask", long]) == 2
     assert "1,030 characters long" in capsys.readouterr().err
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"is xtts ok for commercial use\n{long}\nis flux ok commercially\n"))
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO(f"is xtts ok for commercial use\n{long}\nis flux ok commercially\n")
+    )
     assert main(["ask", "--json", "-"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 3 and "error" in lines[1] and "1,030 characters" in lines[1]["error"]

@@ -23,7 +23,9 @@ async def seeded(store):
     ids = {
         "a1": await ask("is xtts ok for commercial use", A, ALICE),
         "a2": await ask("who owns flux images", A, BOB),
-        "b1": await ask("is xtts ok for commercial use", B, ALICE),  # the same words in server B: its own entry
+        "b1": await ask(
+            "is xtts ok for commercial use", B, ALICE
+        ),  # the same words in server B: its own entry
         "b2": await ask("can i sell whisper transcripts", B, CAROL),
         "dm": await ask("is xtts ok for commercial use", None, ALICE),
     }
@@ -42,7 +44,11 @@ async def test_each_scope_lists_only_its_own_entries(store, seeded):
     assert {r["id"] for r in await store.list_queue(scope="dms")} == {ids["dm"]}
     assert {r["id"] for r in await store.list_queue(scope="maintainers")} == {ids["dm"]}
     assert len(await store.list_queue(scope="all")) == 5
-    assert (await store.count_queue(scope=A), await store.count_queue(scope=B), await store.count_queue(scope="dms")) == (2, 2, 1)
+    assert (
+        await store.count_queue(scope=A),
+        await store.count_queue(scope=B),
+        await store.count_queue(scope="dms"),
+    ) == (2, 2, 1)
     assert [r["guild_id"] for r in await store.unannounced(scope=B)] == [B, B]
 
 
@@ -102,7 +108,9 @@ async def test_export_and_stats_see_only_their_scope(store, seeded):
     a = await store.stats(scope=A)
     assert a["questions"] == 1 and a["feedback"]["helpful"] == 1
     assert {q for _, q, _ in a["top_unanswered"]} == {"is xtts ok for commercial use", "who owns flux images"}
-    assert {q for _, q, _ in (await store.stats(scope="dms"))["top_unanswered"]} == {"is xtts ok for commercial use"}
+    assert {q for _, q, _ in (await store.stats(scope="dms"))["top_unanswered"]} == {
+        "is xtts ok for commercial use"
+    }
     everything = await store.stats(scope="all")
     assert everything["questions"] == 3 and everything["feedback"]["helpful"] == 3
 

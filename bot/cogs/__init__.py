@@ -9,7 +9,10 @@
 * ``privacy`` /privacy forget (anyone) | purge (moderators), the daily retention task
 * ``stats``  /stats (moderators)
 
-The other modules here are shared glue, not extensions: ``answering`` (ask -> render -> store),
-``views`` (the persistent buttons), ``lookup`` (fuzzy model/topic names), ``checks`` (moderators).
-Cogs only glue: matching is the engine's, embeds are bot.rendering.embeds'.
+The other modules here are shared glue, not extensions: ``answering`` (question in, store around the
+reply, the limiter classes), ``views`` (``render`` and the answer buttons), ``lookup`` (option names
+through the matcher's resolver; autocomplete ranking), ``checks`` (moderators), ``modlog`` (the log
+channel). Imports go one way: cogs -> these modules -> bot.client / engine / rendering; bot.client
+imports nothing from here. Each cog owns its limiters and registers its persistent buttons in
+``cog_load``. Cogs only glue: matching is the engine's, embeds are bot.rendering.embeds'.
 """

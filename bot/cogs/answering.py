@@ -1,8 +1,10 @@
-"""What every answering cog shares (not an extension): where a question came from, the limits,
-rendering an Answer into message arguments, and what is stored after an answer is sent.
+"""What every answering cog shares (not an extension): where a question came from, cleaning and
+limiting it, and what is stored around an answer (the question before the reply, the message after).
 
-The engine decides the answer, bot.rendering.embeds decides how it looks; this module only glues
-them to Discord and to Storage.
+The engine decides the answer, bot.rendering.embeds how it looks and bot.cogs.views the buttons
+under it; this module only glues them to Discord and to Storage. The limiters are classes here; their
+instances belong to the cogs that use them (the Ask cog's per-member cooldown, the Watch cog's
+"not the same answer twice a minute").
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import discord
 
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
-from bot.rendering.embeds import answer_embed
 from bot.storage import StorageError
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("riderbot.answers")
 
 MAX_QUESTION = 1000
-ASK_RATE, ASK_PER = 5, 30.0  # questions per user (slash, mention, DM, context menu)
+ASK_RATE, ASK_PER = 5, 30.0  # replies per member (slash, mention, DM, context menu, watched channels)
 WATCH_REPEAT_SECONDS = 60.0  # a watched channel never gets the same answer twice within this
 
 _MARKUP = re.compile(r"<@!?\d+>|<@&\d+>|<#\d+>|@(?:everyone|here)\b")
@@ -66,25 +67,17 @@ def mentions_bot(bot: discord.Client, message: discord.Message) -> bool:
 def too_long(question: str) -> str | None:
     if len(question) <= MAX_QUESTION:
         return None
-    return (f"That question is {len(question):,} characters long; please keep it to {MAX_QUESTION:,} "
-            "or fewer and ask again.")
+    return (
+        f"That question is {len(question):,} characters long; please keep it to {MAX_QUESTION:,} "
+        "or fewer and ask again."
+    )
 
 
 def slow_down(retry_after: float) -> str:
-    return (f"You're asking quickly: I answer {ASK_RATE} questions per person every {int(ASK_PER)} seconds. "
-            f"Try again in {max(1, round(retry_after))} s.")
-
-
-def render(bot: RiderBot, answer: Answer, *, edit: bool = False) -> dict[str, Any]:
-    """Keyword arguments for send/reply/edit: the embed and, when the outcome has any, its buttons.
-    For an edit, ``view=None`` removes buttons the message no longer needs."""
-    from bot.cogs.views import answer_view  # views import this module for their callbacks
-
-    kwargs: dict[str, Any] = {"embed": answer_embed(bot.engine.kb, answer)}
-    view = answer_view(bot.engine.kb, answer)
-    if view is not None or edit:
-        kwargs["view"] = view
-    return kwargs
+    return (
+        f"You're asking quickly: I answer {ASK_RATE} questions per person every {int(ASK_PER)} seconds. "
+        f"Try again in {max(1, round(retry_after))} s."
+    )
 
 
 def timed_answer(bot: RiderBot, question: str) -> tuple[Answer, float]:
@@ -94,33 +87,63 @@ def timed_answer(bot: RiderBot, question: str) -> tuple[Answer, float]:
     return answer, 1000 * (time.perf_counter() - start)
 
 
-async def after_send(bot: RiderBot, answer: Answer, message_id: int | None, origin: Origin, *,
-                     millis: float | None = None, new_question: bool = True) -> None:
-    """Remember the question behind a sent answer (so a vote or a clarify pick finds it) and log the
-    outcome (stats, and the review queue for what could not be answered). ``new_question=False`` for
-    a clarify pick: its question was logged when it was asked. Storage trouble is logged, never
-    shown to the asker."""
+async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis: float | None = None) -> bool:
+    """Record a new question BEFORE its reply is sent: the anonymous stats event and, when it could not
+    be answered, the review-queue entry, so a reply that says "I've logged it" is never ahead of the
+    database. Whatever then happens to the reply (a 10062, a 403, a restart), the question is kept.
+    Storage trouble is logged at ERROR, never shown to the asker; returns whether it was stored."""
     # one INFO line per question: outcome, model, topic, timing; the text only when enabled
     line = "%s model=%s topic=%s verdict=%s %.2f ms"
-    args: tuple[Any, ...] = (answer.status, answer.model or answer.license, answer.topic, answer.verdict, millis or 0.0)
+    args: tuple[Any, ...] = (
+        answer.status,
+        answer.model or answer.license,
+        answer.topic,
+        answer.verdict,
+        millis or 0.0,
+    )
     if bot.settings.log_questions:
         log.info(line + " question=%r", *args, answer.question)
-    elif new_question:
+    else:
         log.info(line, *args)
-    storage = bot.storage
-    if storage is None:
+    try:
+        await log_outcome(
+            bot.storage,
+            answer,
+            source="discord",
+            guild_id=origin.guild_id,
+            channel_id=origin.channel_id,
+            user_id=origin.user_id,
+            millis=millis,
+        )
+    except StorageError as exc:  # the storage logged it at ERROR (once) and flags it for `riderbot health`
+        log.warning("could not store a question (outcome %s): %s", answer.status, exc)
+        return False
+    except Exception:
+        log.exception("could not store a question (outcome %s)", answer.status)
+        return False
+    return True
+
+
+async def remember_answer(bot: RiderBot, answer: Answer, message_id: int | None, origin: Origin) -> None:
+    """After an answer or a clarify was sent: which question the message answers, so a vote or a
+    clarify pick on it finds the question (and its asker) again."""
+    if message_id is None or answer.status not in (ANSWERED, CLARIFY):
         return
     try:
-        if message_id is not None and answer.status in (ANSWERED, CLARIFY):
-            await storage.record_answer(message_id, answer.question, answer.model, answer.license, answer.topic,
-                                        origin.guild_id, origin.channel_id, origin.user_id)
-        if new_question:
-            await log_outcome(storage, answer, source="discord", guild_id=origin.guild_id,
-                              channel_id=origin.channel_id, user_id=origin.user_id, millis=millis)
+        await bot.storage.record_answer(
+            message_id,
+            answer.question,
+            answer.model,
+            answer.license,
+            answer.topic,
+            origin.guild_id,
+            origin.channel_id,
+            origin.user_id,
+        )
     except StorageError as exc:  # the storage logged it (once) and flags it for `riderbot health`
-        log.warning("could not store the outcome of a question: %s", exc)
+        log.warning("could not store which question message %s answers: %s", message_id, exc)
     except Exception:
-        log.exception("could not store the outcome of a question")
+        log.exception("could not store which question message %s answers", message_id)
 
 
 def message_id_of(response: Any) -> int | None:
@@ -132,7 +155,9 @@ def message_id_of(response: Any) -> int | None:
 class RateLimiter:
     """At most ``rate`` hits per ``per`` seconds for each key (a sliding window)."""
 
-    def __init__(self, rate: int = ASK_RATE, per: float = ASK_PER, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rate: int = ASK_RATE, per: float = ASK_PER, clock: Callable[[], float] = time.monotonic
+    ):
         self.rate, self.per, self.clock = rate, per, clock
         self._hits: dict[Hashable, deque[float]] = {}
         self._warned: dict[Hashable, float] = {}

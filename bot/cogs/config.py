@@ -28,18 +28,31 @@ class Config(commands.GroupCog, group_name="config", group_description="riderbot
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(name="watch", description="Answer licence questions in a channel without being asked")
-    @app_commands.describe(channel="The channel to watch (default: this one)")
+    @app_commands.command(
+        name="watch", description="Answer licence questions in a channel without being asked"
+    )
+    @app_commands.describe(
+        channel="The text or forum channel to watch (default: this one); forums are answered in their posts"
+    )
     @moderator_only()
-    async def watch(self, interaction: discord.Interaction[RiderBot],
-                    channel: discord.TextChannel | None = None) -> None:
+    async def watch(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
+    ) -> None:
         async with self.bot.busy():
             target = channel or interaction.channel
             assert interaction.guild_id is not None and target is not None
             added = await self.bot.storage.watch(interaction.guild_id, target.id)
             self.bot.watched.add(target.id)
-            text = (f"Watching <#{target.id}>: I'll answer licence questions there when I'm sure, and stay quiet "
-                    "otherwise (those questions go to the review queue)." if added else f"I already watch <#{target.id}>.")
+            where = "in its posts" if isinstance(target, discord.ForumChannel) else "there"
+            text = (
+                f"Watching <#{target.id}>: I'll answer licence questions {where} when I'm sure, and stay quiet "
+                "otherwise (those questions go to the review queue). The member who asked can remove my answer "
+                "with its Remove button."
+                if added
+                else f"I already watch <#{target.id}>."
+            )
             if not self.bot.intents.message_content:
                 text += NO_CONTENT_INTENT
             await interaction.response.send_message(text, ephemeral=True)
@@ -47,8 +60,11 @@ class Config(commands.GroupCog, group_name="config", group_description="riderbot
     @app_commands.command(name="unwatch", description="Stop answering unprompted in a channel")
     @app_commands.describe(channel="The channel to stop watching (default: this one)")
     @moderator_only()
-    async def unwatch(self, interaction: discord.Interaction[RiderBot],
-                      channel: discord.TextChannel | None = None) -> None:
+    async def unwatch(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        channel: discord.TextChannel | discord.ForumChannel | None = None,
+    ) -> None:
         async with self.bot.busy():
             target = channel or interaction.channel
             assert interaction.guild_id is not None and target is not None
@@ -60,30 +76,45 @@ class Config(commands.GroupCog, group_name="config", group_description="riderbot
     @app_commands.command(name="modrole", description="Set (or clear) the role that may use /config")
     @app_commands.describe(role="Members with this role count as moderators; leave empty to clear")
     @moderator_only()
-    async def modrole(self, interaction: discord.Interaction[RiderBot], role: discord.Role | None = None) -> None:
+    async def modrole(
+        self, interaction: discord.Interaction[RiderBot], role: discord.Role | None = None
+    ) -> None:
         async with self.bot.busy():
             assert interaction.guild_id is not None
-            await self.bot.storage.set_guild_setting(interaction.guild_id, "moderator_role_id", role.id if role else None)
+            await self.bot.storage.set_guild_setting(
+                interaction.guild_id, "moderator_role_id", role.id if role else None
+            )
             if role is None:
                 text = "Cleared the moderator role: only members with Manage Server can use /config now."
             else:
-                text = (f"Members with <@&{role.id}> can now use /config. Discord shows the command only to members "
-                        "with Manage Server unless you allow the role under Server Settings → Integrations → riderbot.")
+                text = (
+                    f"Members with <@&{role.id}> can now use /config. Discord shows the command only to members "
+                    "with Manage Server unless you allow the role under Server Settings → Integrations → riderbot."
+                )
             await interaction.response.send_message(text, ephemeral=True)
 
-    @app_commands.command(name="logchannel", description="Set (or clear) the channel for the review queue and changes")
-    @app_commands.describe(channel="New questions to review and knowledge changes are posted here; empty to clear")
+    @app_commands.command(
+        name="logchannel", description="Set (or clear) the channel for the review queue and changes"
+    )
+    @app_commands.describe(
+        channel="New questions to review and knowledge changes are posted here; empty to clear"
+    )
     @moderator_only()
-    async def logchannel(self, interaction: discord.Interaction[RiderBot],
-                         channel: discord.TextChannel | None = None) -> None:
+    async def logchannel(
+        self, interaction: discord.Interaction[RiderBot], channel: discord.TextChannel | None = None
+    ) -> None:
         async with self.bot.busy():
             assert interaction.guild_id is not None
-            await self.bot.storage.set_guild_setting(interaction.guild_id, "log_channel_id", channel.id if channel else None)
+            await self.bot.storage.set_guild_setting(
+                interaction.guild_id, "log_channel_id", channel.id if channel else None
+            )
             if channel is None:
                 text = "Cleared the log channel: new questions wait quietly in `/review list`."
             else:
-                text = (f"I'll post new questions for review in <#{channel.id}> (batched, at most once a minute), "
-                        "and every change moderators make to my knowledge.")
+                text = (
+                    f"I'll post new questions for review in <#{channel.id}> (batched, at most once a minute), "
+                    "and every change moderators make to my knowledge."
+                )
             await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="show", description="Show riderbot's settings for this server")

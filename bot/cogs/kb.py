@@ -22,9 +22,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.checks import NotModerator, is_moderator, moderator_only
+from bot.cogs.checks import guild_of, is_moderator, moderator_only
 from bot.cogs.lookup import ModelTransformer, TopicTransformer
-from bot.cogs.review import post_to_log_channel
+from bot.cogs.modlog import post_to_log_channel
+from bot.errors import NotModerator
 from bot.knowledge import KnowledgeBase, KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.knowledge.edits import EditRefused, add_alias, edit_answer
 from bot.rendering.common import topic_name
@@ -55,8 +56,11 @@ class AnswerModal(discord.ui.Modal):
         super().__init__(title=clip(title, MODAL_TITLE_MAX), timeout=MODAL_TIMEOUT)
         self.cog, self.model_id, self.topic = cog, model_id, topic
         self.text: discord.ui.TextInput = discord.ui.TextInput(
-            label="Answer (one or two sentences)", style=discord.TextStyle.paragraph,
-            default=clip(current, ANSWER_MAX) or None, max_length=ANSWER_MAX, required=True,
+            label="Answer (one or two sentences)",
+            style=discord.TextStyle.paragraph,
+            default=clip(current, ANSWER_MAX) or None,
+            max_length=ANSWER_MAX,
+            required=True,
             custom_id="rb:kb:answer",
         )
         self.add_item(self.text)
@@ -89,65 +93,101 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
     def root(self) -> Path:
         return self.bot.engine.knowledge_dir or default_knowledge_dir()
 
-    async def change(self, interaction: discord.Interaction[RiderBot], edit: Callable[[Path, KnowledgeBase], KnowledgeBase],
-                     *, action: str, model: str, target: str, before: str | None, after: str, done: str) -> None:
+    async def change(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        edit: Callable[[Path, KnowledgeBase], KnowledgeBase],
+        *,
+        action: str,
+        model: str,
+        target: str,
+        before: str | None,
+        after: str,
+        done: str,
+    ) -> None:
         """Validate and write ``edit`` (in a thread), swap the result in live, audit it and log it.
         The interaction is deferred first: waiting for another moderator's change can take a moment."""
         bot = self.bot
-        assert bot.storage is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with bot.busy(), bot.knowledge_lock:
             try:
                 new_kb = await asyncio.to_thread(edit, self.root, bot.engine.kb)
             except EditRefused as exc:
-                await interaction.edit_original_response(content=f"Refused, nothing changed: {safe(str(exc))}")
+                await interaction.edit_original_response(
+                    content=f"Refused, nothing changed: {safe(str(exc))}"
+                )
                 return
             await bot.install_knowledge(new_kb)
-            await bot.storage.audit(interaction.user.id, action, model, target, before, after,
-                                    guild_id=interaction.guild_id)
+            await bot.storage.audit(
+                interaction.user.id, action, model, target, before, after, guild_id=interaction.guild_id
+            )
         family = new_kb.models[model].family
-        await interaction.edit_original_response(content=f"{done} (saved in `knowledge/edits/{family}.yaml`).")
+        await interaction.edit_original_response(
+            content=f"{done} (saved in `knowledge/edits/{family}.yaml`)."
+        )
         await post_to_log_channel(bot, interaction.guild_id, f"\N{MEMO} <@{interaction.user.id}> {done}")
 
     # -- commands ----------------------------------------------------------------------------------
     @app_commands.command(name="alias", description="Teach riderbot another name for a model")
     @app_commands.describe(model="The model", alias="The new name, e.g. L2-chat")
     @moderator_only()
-    async def alias(self, interaction: discord.Interaction[RiderBot],
-                    model: app_commands.Transform[str, ModelTransformer],
-                    alias: app_commands.Range[str, 1, 100]) -> None:
+    async def alias(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        model: app_commands.Transform[str, ModelTransformer],
+        alias: app_commands.Range[str, 1, 100],
+    ) -> None:
         kb = self.bot.engine.kb
         before = ", ".join(kb.models[model].aliases)
         shown = safe(" ".join(alias.split()))
-        await self.change(interaction, lambda root, kb: add_alias(root, kb, model, alias), action="alias",
-                          model=model, target=f"model {model}", before=before, after=" ".join(alias.split()),
-                          done=f"added the alias \"{shown}\" to **{kb.models[model].name}**")
+        await self.change(
+            interaction,
+            lambda root, kb: add_alias(root, kb, model, alias),
+            action="alias",
+            model=model,
+            target=f"model {model}",
+            before=before,
+            after=" ".join(alias.split()),
+            done=f'added the alias "{shown}" to **{kb.models[model].name}**',
+        )
 
     @app_commands.command(name="edit", description="Rewrite the answer for a model and topic")
     @app_commands.describe(model="The model", topic="The topic whose answer you want to change")
     @moderator_only()
-    async def edit(self, interaction: discord.Interaction[RiderBot],
-                   model: app_commands.Transform[str, ModelTransformer],
-                   topic: app_commands.Transform[str, TopicTransformer]) -> None:
+    async def edit(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        model: app_commands.Transform[str, ModelTransformer],
+        topic: app_commands.Transform[str, TopicTransformer],
+    ) -> None:
         rider = self.bot.engine.kb.models[model].riders.get(topic)
         await interaction.response.send_modal(AnswerModal(self, model, topic, rider.answer if rider else ""))
 
-    async def save_answer(self, interaction: discord.Interaction[RiderBot], model: str, topic: str, text: str) -> None:
+    async def save_answer(
+        self, interaction: discord.Interaction[RiderBot], model: str, topic: str, text: str
+    ) -> None:
         kb = self.bot.engine.kb
         if model not in kb.models:
-            await interaction.response.send_message("I no longer know that model; nothing was changed.", ephemeral=True)
+            await interaction.response.send_message(
+                "I no longer know that model; nothing was changed.", ephemeral=True
+            )
             return
         rider = kb.models[model].riders.get(topic)
-        await self.change(interaction, lambda root, kb: edit_answer(root, kb, model, topic, text), action="edit",
-                          model=model, target=f"{model} {topic}", before=rider.answer if rider else None,
-                          after=" ".join(text.split()),
-                          done=f"changed the answer for **{kb.models[model].name}**, {topic_name(kb, topic).lower()}")
+        await self.change(
+            interaction,
+            lambda root, kb: edit_answer(root, kb, model, topic, text),
+            action="edit",
+            model=model,
+            target=f"{model} {topic}",
+            before=rider.answer if rider else None,
+            after=" ".join(text.split()),
+            done=f"changed the answer for **{kb.models[model].name}**, {topic_name(kb, topic).lower()}",
+        )
 
     @app_commands.command(name="reload", description="Reload the knowledge files from disk")
     @moderator_only()
     async def reload(self, interaction: discord.Interaction[RiderBot]) -> None:
         bot = self.bot
-        assert bot.storage is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with bot.busy(), bot.knowledge_lock:
             old = bot.engine.kb
@@ -156,23 +196,36 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
             except KnowledgeError as exc:
                 await interaction.edit_original_response(
                     content=f"The knowledge files have {len(exc.problems)} problem(s), so I kept the knowledge I "
-                            f"had ({summary(old)}):\n{problems_text(exc.problems)}")
+                    f"had ({summary(old)}):\n{problems_text(exc.problems)}"
+                )
                 return
             await bot.install_knowledge(kb)
-            await bot.storage.audit(interaction.user.id, "reload", None, "knowledge", summary(old), summary(kb),
-                                    guild_id=interaction.guild_id)
+            await bot.storage.audit(
+                interaction.user.id,
+                "reload",
+                None,
+                "knowledge",
+                summary(old),
+                summary(kb),
+                guild_id=interaction.guild_id,
+            )
         await interaction.edit_original_response(content=f"Reloaded the knowledge: {summary(kb)}.")
-        await post_to_log_channel(bot, interaction.guild_id,
-                                  f"\N{ANTICLOCKWISE DOWNWARDS AND UPWARDS OPEN CIRCLE ARROWS} <@{interaction.user.id}> "
-                                  f"reloaded the knowledge: {summary(kb)}")
+        await post_to_log_channel(
+            bot,
+            interaction.guild_id,
+            f"\N{ANTICLOCKWISE DOWNWARDS AND UPWARDS OPEN CIRCLE ARROWS} <@{interaction.user.id}> "
+            f"reloaded the knowledge: {summary(kb)}",
+        )
 
     @app_commands.command(name="history", description="Recent knowledge changes and review decisions")
     @app_commands.describe(model="Only changes to this model")
     @moderator_only()
-    async def history(self, interaction: discord.Interaction[RiderBot],
-                      model: app_commands.Transform[str, ModelTransformer] | None = None) -> None:
-        assert self.bot.storage is not None
-        rows = await self.bot.storage.history(model, limit=HISTORY_ROWS, scope=interaction.guild_id)
+    async def history(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        model: app_commands.Transform[str, ModelTransformer] | None = None,
+    ) -> None:
+        rows = await self.bot.storage.history(model, limit=HISTORY_ROWS, scope=guild_of(interaction))
         await interaction.response.send_message(embed=history_embed(rows, model), ephemeral=True)
 
 

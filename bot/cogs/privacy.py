@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs.checks import moderator_only
-from bot.cogs.review import post_to_log_channel
+from bot.cogs.checks import guild_of, moderator_only
+from bot.cogs.modlog import post_to_log_channel
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -37,25 +37,33 @@ NOT_YOURS = "That button is for the member who asked to be forgotten."
 
 
 def forgotten(rows: int) -> str:
-    return f"Done: deleted or anonymised {rows} stored record(s) about you." if rows else \
-        "Done: I had nothing stored about you."
+    return (
+        f"Done: deleted or anonymised {rows} stored record(s) about you."
+        if rows
+        else "Done: I had nothing stored about you."
+    )
 
 
-class ForgetButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:forget:(?P<answer>yes|no):(?P<user>\d+)"):
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"rb:forget:(?P<answer>yes|no):(?P<user>\d+)"
+):
     """Confirm or cancel under ``/privacy forget``; only the member it is for can press it."""
 
     def __init__(self, answer: str, user_id: int) -> None:
         yes = answer == "yes"
-        super().__init__(discord.ui.Button(
-            label="Delete my data" if yes else "Cancel",
-            style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
-            custom_id=f"rb:forget:{answer}:{user_id}",
-        ))
+        super().__init__(
+            discord.ui.Button(
+                label="Delete my data" if yes else "Cancel",
+                style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
+                custom_id=f"rb:forget:{answer}:{user_id}",
+            )
+        )
         self.yes, self.user_id = yes, user_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> ForgetButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> ForgetButton:
         return cls(match["answer"], int(match["user"]))
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
@@ -65,8 +73,6 @@ class ForgetButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:forg
             return
         if not self.yes:
             await interaction.response.edit_message(content=FORGET_CANCELLED, view=None)
-            return
-        if bot.storage is None:
             return
         async with bot.busy():
             rows = await bot.storage.forget_user(self.user_id)
@@ -92,14 +98,15 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What r
     async def apply_retention(self) -> None:
         """Daily (and once at start): delete what is older than the retention period."""
         storage = self.bot.storage
-        if storage is None:
-            return
         try:
             async with self.bot.busy():
                 removed = await storage.apply_retention(self.bot.settings.retention_days)
             if removed:
-                log.info("retention: removed %d decided review-queue entries older than %d days", removed,
-                         self.bot.settings.retention_days)
+                log.info(
+                    "retention: removed %d decided review-queue entries older than %d days",
+                    removed,
+                    self.bot.settings.retention_days,
+                )
         except Exception:  # an unhandled error would stop the loop for good
             log.exception("could not apply the retention period")
 
@@ -114,17 +121,27 @@ class Privacy(commands.GroupCog, group_name="privacy", group_description="What r
     @app_commands.describe(user="The member (or their user id)")
     @moderator_only()
     async def purge(self, interaction: discord.Interaction[RiderBot], user: discord.User) -> None:
-        assert self.bot.storage is not None
         async with self.bot.busy():
             # only this server's rows: another server's (and the member's DMs) are not ours to delete
-            rows = await self.bot.storage.purge_user(user.id, interaction.guild_id)
+            rows = await self.bot.storage.purge_user(user.id, guild_of(interaction))
             # the audit row says that a purge happened and who did it, not whose data it was
-            await self.bot.storage.audit(interaction.user.id, "purge", None, "a member's stored data", None,
-                                         f"{rows} record(s)", guild_id=interaction.guild_id)
+            await self.bot.storage.audit(
+                interaction.user.id,
+                "purge",
+                None,
+                "a member's stored data",
+                None,
+                f"{rows} record(s)",
+                guild_id=interaction.guild_id,
+            )
         await interaction.response.send_message(
-            f"Deleted or anonymised {rows} stored record(s) about <@{user.id}>.", ephemeral=True)
-        await post_to_log_channel(self.bot, interaction.guild_id,
-                                  f"\N{BROOM} <@{interaction.user.id}> purged a member's stored data ({rows} record(s))")
+            f"Deleted or anonymised {rows} stored record(s) about <@{user.id}>.", ephemeral=True
+        )
+        await post_to_log_channel(
+            self.bot,
+            interaction.guild_id,
+            f"\N{BROOM} <@{interaction.user.id}> purged a member's stored data ({rows} record(s))",
+        )
 
 
 async def setup(bot: RiderBot) -> None:

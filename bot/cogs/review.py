@@ -14,21 +14,21 @@ from other members in Discord's UI. Responses are ephemeral.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.cogs.checks import NotModerator, is_moderator, moderator_only
-from bot.cogs.lookup import CHOICE_MAX, MAX_CHOICES, LookupFailed, ModelTransformer, TopicTransformer
-from bot.knowledge import KnowledgeBase
+from bot.cogs.checks import guild_of, is_moderator, moderator_only
+from bot.cogs.lookup import LicenseTransformer, ModelTransformer, TopicTransformer
+from bot.cogs.modlog import post_to_log_channel
+from bot.errors import NotModerator
 from bot.rendering.common import topic_name
-from bot.rendering.embeds import answer_embed, clip, safe
+from bot.rendering.embeds import answer_embed, clip
 from bot.rendering.review import (
     PAGE_SIZE,
     entry_embed,
@@ -37,7 +37,6 @@ from bot.rendering.review import (
     queue_page_embed,
     quoted,
 )
-from bot.textnorm import normalize
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -45,56 +44,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("riderbot.review")
 
 Status = Literal["open", "resolved", "dismissed", "all"]
-SORTS = [app_commands.Choice(name="most asked", value="count"), app_commands.Choice(name="newest", value="newest")]
+SORTS = [
+    app_commands.Choice(name="most asked", value="count"),
+    app_commands.Choice(name="newest", value="newest"),
+]
 DISMISS_REASONS = ("off-topic", "spam", "duplicate", "other")
 NO_ENTRY = "There is no queue entry #{id}. `/review list` shows the open ones."
-
-
-async def post_to_log_channel(bot: RiderBot, guild_id: int | None, text: str) -> bool:
-    """One line in this server's log channel (``/config logchannel``), if it has one. Trouble
-    posting is logged, never shown to the moderator whose change it reports."""
-    if guild_id is None or bot.storage is None:
-        return False
-    channel_id = (await bot.storage.guild_settings(guild_id)).get("log_channel_id")
-    if not channel_id:
-        return False
-    try:
-        await bot.get_partial_messageable(channel_id, guild_id=guild_id).send(clip(text, 2000))
-    except discord.HTTPException as exc:
-        log.warning("could not post in the log channel %s of server %s: %s", channel_id, guild_id, exc)
-        return False
-    return True
-
-
-# -- licences typed into /review resolve ------------------------------------------------------------
-
-
-def license_choices(kb: KnowledgeBase, text: str) -> list[app_commands.Choice[str]]:
-    query = normalize(text)
-    found = [lic for lic in sorted(kb.licenses.values(), key=lambda lic: lic.name.lower())
-             if not query or any(query in normalize(n) for n in (lic.id, lic.name, *lic.aliases))]
-    return [app_commands.Choice(name=clip(lic.name, CHOICE_MAX), value=lic.id) for lic in found[:MAX_CHOICES]]
-
-
-def resolve_license(kb: KnowledgeBase, text: str) -> str:
-    """A licence id for an id, a name or an alias (no guessing: pick from the autocomplete)."""
-    text = text.strip()
-    if text in kb.licenses:
-        return text
-    query = normalize(text)
-    for lic in kb.licenses.values():
-        if query and query in {normalize(n) for n in (lic.id, lic.name, *lic.aliases)}:
-            return lic.id
-    raise LookupFailed(f"I don't know a licence called \"{safe(clip(text, 100))}\"; pick one from the list.")
-
-
-class LicenseTransformer(app_commands.Transformer):
-    async def transform(self, interaction: discord.Interaction[RiderBot], value: str) -> str:  # type: ignore[override]
-        return resolve_license(interaction.client.engine.kb, value)
-
-    async def autocomplete(self, interaction: discord.Interaction[RiderBot],  # type: ignore[override]
-                           value: str) -> list[app_commands.Choice[str]]:
-        return license_choices(interaction.client.engine.kb, value)
 
 
 # -- the list and its Prev/Next buttons ------------------------------------------------------------
@@ -102,36 +57,44 @@ class LicenseTransformer(app_commands.Transformer):
 
 async def queue_page(bot: RiderBot, guild_id: int, status: str, sort: str, page: int) -> dict:
     """Message arguments for one page of this server's queue: the embed and Prev/Next buttons."""
-    assert bot.storage is not None
     wanted = None if status == "all" else status
     total = await bot.storage.count_queue(wanted, scope=guild_id)
     page = max(0, min(page, pages_for(total) - 1))
-    rows = await bot.storage.list_queue(wanted, sort=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE, scope=guild_id)
+    rows = await bot.storage.list_queue(
+        wanted, sort=sort, limit=PAGE_SIZE, offset=page * PAGE_SIZE, scope=guild_id
+    )
     view = discord.ui.View(timeout=None)
     view.add_item(PageButton(status, sort, page - 1, "prev", disabled=page == 0))
     view.add_item(PageButton(status, sort, page + 1, "next", disabled=page + 1 >= pages_for(total)))
     return {"embed": queue_page_embed(rows, page=page, total=total, status=wanted, sort=sort), "view": view}
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button],
-                 template=r"rb:review:(?P<status>open|resolved|dismissed|all):(?P<sort>count|newest):"
-                          r"(?P<page>-?\d+):(?P<way>prev|next)"):
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rb:review:(?P<status>open|resolved|dismissed|all):(?P<sort>count|newest):"
+    r"(?P<page>-?\d+):(?P<way>prev|next)",
+):
     """Prev/Next under ``/review list``; the page lives in the custom_id (works after a restart).
     Only moderators can turn pages, checked on every click."""
 
     def __init__(self, status: str, sort: str, page: int, way: str, *, disabled: bool = False) -> None:
-        super().__init__(discord.ui.Button(
-            label="Prev" if way == "prev" else "Next",
-            emoji="\N{BLACK LEFT-POINTING TRIANGLE}" if way == "prev" else "\N{BLACK RIGHT-POINTING TRIANGLE}",
-            style=discord.ButtonStyle.secondary,
-            custom_id=f"rb:review:{status}:{sort}:{page}:{way}",
-            disabled=disabled,
-        ))
+        super().__init__(
+            discord.ui.Button(
+                label="Prev" if way == "prev" else "Next",
+                emoji="\N{BLACK LEFT-POINTING TRIANGLE}"
+                if way == "prev"
+                else "\N{BLACK RIGHT-POINTING TRIANGLE}",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"rb:review:{status}:{sort}:{page}:{way}",
+                disabled=disabled,
+            )
+        )
         self.status, self.sort, self.page = status, sort, page
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> PageButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageButton:
         return cls(match["status"], match["sort"], int(match["page"]), match["way"])
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
@@ -142,7 +105,9 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
             await interaction.response.send_message(str(exc), ephemeral=True)
             return
         async with bot.busy():
-            await interaction.response.edit_message(**await queue_page(bot, interaction.guild_id, self.status, self.sort, self.page))
+            await interaction.response.edit_message(
+                **await queue_page(bot, guild_of(interaction), self.status, self.sort, self.page)
+            )
 
 
 # -- the cog ---------------------------------------------------------------------------------------
@@ -150,7 +115,11 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button],
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class Review(commands.GroupCog, group_name="review", group_description="The queue of questions riderbot could not answer"):
+class Review(
+    commands.GroupCog,
+    group_name="review",
+    group_description="The queue of questions riderbot could not answer",
+):
     def __init__(self, bot: RiderBot) -> None:
         self.bot = bot
         super().__init__()
@@ -173,8 +142,6 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
         Entries with nowhere to go (no log channel, DMs, the command line) are marked too: they
         stay in ``/review list``, and a log channel set later is not flooded with old ones."""
         storage = self.bot.storage
-        if storage is None:
-            return
         try:
             async with self.bot.busy():
                 entries = await storage.unannounced(scope="all")  # each server's go to its own channel
@@ -192,9 +159,16 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
                         try:
                             await channel.send(log_batch_text(batch))
                         except (discord.Forbidden, discord.NotFound) as exc:  # won't get better by retrying
-                            log.warning("cannot post in the log channel %s of server %s: %s", channel_id, guild_id, exc)
+                            log.warning(
+                                "cannot post in the log channel %s of server %s: %s",
+                                channel_id,
+                                guild_id,
+                                exc,
+                            )
                         except discord.HTTPException as exc:
-                            log.warning("could not post in the log channel %s (will retry): %s", channel_id, exc)
+                            log.warning(
+                                "could not post in the log channel %s (will retry): %s", channel_id, exc
+                            )
                             continue
                     done.extend(entry["id"] for entry in batch)
                 await storage.mark_announced(done, scope="all")
@@ -206,18 +180,22 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
     @app_commands.describe(status="Which entries (default: open)", sort="Order (default: most asked)")
     @app_commands.choices(sort=SORTS)
     @moderator_only()
-    async def list_(self, interaction: discord.Interaction[RiderBot], status: Status = "open",
-                    sort: str = "count") -> None:
+    async def list_(
+        self, interaction: discord.Interaction[RiderBot], status: Status = "open", sort: str = "count"
+    ) -> None:
         async with self.bot.busy():
-            await interaction.response.send_message(**await queue_page(self.bot, interaction.guild_id, status, sort, 0), ephemeral=True)
+            await interaction.response.send_message(
+                **await queue_page(self.bot, guild_of(interaction), status, sort, 0), ephemeral=True
+            )
 
     @app_commands.command(name="show", description="Everything known about one queue entry")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry's number, from /review list")
     @moderator_only()
-    async def show(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1]) -> None:
-        assert self.bot.storage is not None
-        entry = await self.bot.storage.get_entry(entry_id, scope=interaction.guild_id)
+    async def show(
+        self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1]
+    ) -> None:
+        entry = await self.bot.storage.get_entry(entry_id, scope=guild_of(interaction))
         if entry is None:
             await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
             return
@@ -225,69 +203,141 @@ class Review(commands.GroupCog, group_name="review", group_description="The queu
 
     @app_commands.command(name="resolve", description="Teach riderbot the answer to a queued question")
     @app_commands.rename(entry_id="id")
-    @app_commands.describe(entry_id="The entry's number, from /review list", topic="What the question is about",
-                           model="The model it is about", license="Or: the licence it is about (instead of a model)")
+    @app_commands.describe(
+        entry_id="The entry's number, from /review list",
+        topic="What the question is about",
+        model="The model it is about",
+        license="Or: the licence it is about (instead of a model)",
+        force="Decide again an entry that is already resolved or dismissed",
+    )
     @moderator_only()
-    async def resolve(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1],
-                      topic: app_commands.Transform[str, TopicTransformer],
-                      model: app_commands.Transform[str, ModelTransformer] | None = None,
-                      license: app_commands.Transform[str, LicenseTransformer] | None = None) -> None:
+    async def resolve(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        entry_id: app_commands.Range[int, 1],
+        topic: app_commands.Transform[str, TopicTransformer],
+        model: app_commands.Transform[str, ModelTransformer] | None = None,
+        license: app_commands.Transform[str, LicenseTransformer] | None = None,
+        force: bool = False,
+    ) -> None:
         bot = self.bot
-        assert bot.storage is not None
         if (model is None) == (license is None):
-            await interaction.response.send_message("Give either a model or a licence (one of them).", ephemeral=True)
+            await interaction.response.send_message(
+                "Give either a model or a licence (one of them).", ephemeral=True
+            )
             return
         async with bot.busy(), bot.knowledge_lock:  # not while a reload swaps the matcher
-            entry = await bot.storage.resolve(entry_id, model, license, topic, interaction.user.id,
-                                              scope=interaction.guild_id)
+            current = await bot.storage.get_entry(entry_id, scope=guild_of(interaction))
+            if current is None:
+                await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
+                return
+            if current["status"] != "open" and not force:
+                await interaction.response.send_message(
+                    f"#{entry_id} is already {current['status']}; set `force: True` to decide it again.",
+                    ephemeral=True,
+                )
+                return
+            entry = await bot.storage.resolve(
+                entry_id, model, license, topic, interaction.user.id, scope=guild_of(interaction)
+            )
             if entry is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
             bot.engine.matcher.learn(entry["question"], model, license, topic)
             kb = bot.engine.kb
             answer = bot.engine.ask(entry["question"])
-        subject = clip(kb.models[model].name if model in kb.models else
-                       kb.licenses[license].name if license in kb.licenses else str(model or license), 100)
-        text = (f"Resolved #{entry_id} {quoted(entry['question'])} as **{subject}** · {topic_name(kb, topic)}. "
-                "From now on I answer it, and close variants, like this:")
+        subject = clip(
+            kb.models[model].name
+            if model in kb.models
+            else kb.licenses[license].name
+            if license in kb.licenses
+            else str(model or license),
+            100,
+        )
+        text = (
+            f"Resolved #{entry_id} {quoted(entry['question'])} as **{subject}** · {topic_name(kb, topic)}. "
+            "From now on I answer it, and close variants, like this:"
+        )
         await interaction.response.send_message(text, embed=answer_embed(kb, answer), ephemeral=True)
-        await post_to_log_channel(bot, interaction.guild_id,
-                                  f"\N{WHITE HEAVY CHECK MARK} <@{interaction.user.id}> resolved #{entry_id} "
-                                  f"{quoted(entry['question'])} as `{model or license}/{topic}`")
+        await post_to_log_channel(
+            bot,
+            interaction.guild_id,
+            f"\N{WHITE HEAVY CHECK MARK} <@{interaction.user.id}> resolved #{entry_id} "
+            f"{quoted(entry['question'])} as `{model or license}/{topic}`",
+        )
 
     @app_commands.command(name="dismiss", description="Drop a queued question")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry's number, from /review list", reason="Why it needs no answer")
     @moderator_only()
-    async def dismiss(self, interaction: discord.Interaction[RiderBot], entry_id: app_commands.Range[int, 1],
-                      reason: Literal["off-topic", "spam", "duplicate", "other"]) -> None:
+    async def dismiss(
+        self,
+        interaction: discord.Interaction[RiderBot],
+        entry_id: app_commands.Range[int, 1],
+        reason: Literal["off-topic", "spam", "duplicate", "other"],
+    ) -> None:
         storage = self.bot.storage
-        assert storage is not None
         async with self.bot.busy():
-            current = await storage.get_entry(entry_id, scope=interaction.guild_id)
+            current = await storage.get_entry(entry_id, scope=guild_of(interaction))
             if current is None:
                 await interaction.response.send_message(NO_ENTRY.format(id=entry_id), ephemeral=True)
                 return
             if current["status"] != "open":
-                await interaction.response.send_message(f"#{entry_id} is already {current['status']}.", ephemeral=True)
+                await interaction.response.send_message(
+                    f"#{entry_id} is already {current['status']}.", ephemeral=True
+                )
                 return
-            await storage.dismiss(entry_id, reason, interaction.user.id, scope=interaction.guild_id)
-        await interaction.response.send_message(f"Dismissed #{entry_id} {quoted(current['question'])} ({reason}).",
-                                                ephemeral=True)
-        await post_to_log_channel(self.bot, interaction.guild_id,
-                                  f"\N{WASTEBASKET} <@{interaction.user.id}> dismissed #{entry_id} "
-                                  f"{quoted(current['question'])} ({reason})")
+            await storage.dismiss(entry_id, reason, interaction.user.id, scope=guild_of(interaction))
+        await interaction.response.send_message(
+            f"Dismissed #{entry_id} {quoted(current['question'])} ({reason}).", ephemeral=True
+        )
+        await post_to_log_channel(
+            self.bot,
+            interaction.guild_id,
+            f"\N{WASTEBASKET} <@{interaction.user.id}> dismissed #{entry_id} "
+            f"{quoted(current['question'])} ({reason})",
+        )
 
     @app_commands.command(name="export", description="The review queue as a CSV file")
     @app_commands.describe(status="Which entries (default: all)")
     @moderator_only()
     async def export(self, interaction: discord.Interaction[RiderBot], status: Status = "all") -> None:
-        assert self.bot.storage is not None
-        text = await self.bot.storage.export_csv(None if status == "all" else status, scope=interaction.guild_id)
-        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
-        file = discord.File(io.BytesIO(text.encode("utf-8")), filename=f"riderbot-review-{status}.csv")
-        await interaction.response.send_message(f"The review queue ({status}): {rows} row(s).", file=file,
-                                                ephemeral=True)
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a big queue takes a moment
+        limit = int(interaction.filesize_limit * UPLOAD_MARGIN)
+        wanted, scope, name = (
+            None if status == "all" else status,
+            guild_of(interaction),
+            f"riderbot-review-{status}",
+        )
+        # a plain CSV when it fits one upload, else gzip-compressed parts (each a complete CSV)
+        files = await self.bot.storage.export_files(
+            wanted, scope=scope, compress=False, max_bytes=limit, basename=name
+        )
+        if len(files) > 1:
+            files = await self.bot.storage.export_files(wanted, scope=scope, max_bytes=limit, basename=name)
+        rows = sum(f.rows for f in files)
+        sent = files[:MAX_EXPORT_FILES]
+        how = (
+            ""
+            if len(sent) == 1 and not sent[0].filename.endswith(".gz")
+            else f", gzip-compressed{f' in {len(sent)} files (each a complete CSV)' if len(sent) > 1 else ''}"
+        )
+        text = f"The review queue ({status}): {rows:,} row(s){how}."
+        if len(files) > len(sent):
+            text += (
+                f" Only the first {len(sent)} of {len(files)} files are attached ({sum(f.rows for f in sent):,} "
+                "rows): `riderbot review export` on the bot's server writes all of it."
+            )
+        for n, part in enumerate(sent):  # one file per message: each fits the upload limit on its own
+            await interaction.followup.send(
+                text if n == 0 else f"Part {n + 1} of {len(sent)}.",
+                ephemeral=True,
+                file=discord.File(io.BytesIO(part.data), filename=part.filename),
+            )
+
+
+UPLOAD_MARGIN = 0.95  # of Discord's per-message upload limit (the interaction says which: 10 MiB by default)
+MAX_EXPORT_FILES = 10  # more parts than this are not posted; the command line has everything
 
 
 async def setup(bot: RiderBot) -> None:

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.checks import moderator_only
+from bot.cogs.checks import guild_of, moderator_only
 from bot.rendering.review import stats_embed
 from bot.rendering.stats import format_stats
 
@@ -27,10 +27,10 @@ class Stats(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @moderator_only()
-    async def stats(self, interaction: discord.Interaction[RiderBot],
-                    days: app_commands.Range[int, 1, 365] = 30) -> None:
-        assert self.bot.storage is not None
-        data = await self.bot.storage.stats(days=days, scope=interaction.guild_id)
+    async def stats(
+        self, interaction: discord.Interaction[RiderBot], days: app_commands.Range[int, 1, 365] = 30
+    ) -> None:
+        data = await self.bot.storage.stats(days=days, scope=guild_of(interaction))
         await interaction.response.send_message(embed=stats_embed(format_stats(data), days), ephemeral=True)
 
 

@@ -1,4 +1,5 @@
-"""The buttons under an answer (not an extension; RiderBot registers the items in setup_hook).
+"""The buttons under an answer, and ``render``: an Answer as message arguments (embed + buttons).
+Not an extension: the Ask cog registers these persistent items in its ``cog_load``.
 
 Both kinds are ``DynamicItem``s: their state lives in the ``custom_id``, so a click on a message
 sent before a restart still works.
@@ -12,14 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.cogs.answering import Origin, after_send, render
+from bot.cogs.answering import Origin, remember_answer
 from bot.knowledge import KnowledgeBase
 from bot.matching import ANSWERED, CLARIFY, Answer
-from bot.rendering.embeds import clip, short_name
+from bot.rendering.embeds import answer_embed, clip, short_name
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -49,18 +50,20 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:vote:(
         self.helpful = helpful
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> VoteButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> VoteButton:
         return cls(match["direction"])
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
         bot = interaction.client
         message = interaction.message
-        if message is None or bot.storage is None:
+        if message is None:
             return
         async with bot.busy():
-            recorded = await bot.storage.record_vote(message.id, interaction.user.id, self.helpful,
-                                                     interaction.guild_id, interaction.channel_id)
+            recorded = await bot.storage.record_vote(
+                message.id, interaction.user.id, self.helpful, interaction.guild_id, interaction.channel_id
+            )
             if not recorded:
                 text = VOTE_TWICE
             else:
@@ -68,8 +71,10 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rb:vote:(
             await interaction.response.send_message(text, ephemeral=True)
 
 
-class PickButton(discord.ui.DynamicItem[discord.ui.Button],
-                 template=r"rb:pick:(?P<model>[a-z0-9][a-z0-9._\-]*):(?P<topic>[a-z][a-z\-]*)"):
+class PickButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"rb:pick:(?P<model>[a-z0-9][a-z0-9._\-]*):(?P<topic>[a-z][a-z\-]*)",
+):
     def __init__(self, model_id: str, topic: str, label: str | None = None) -> None:
         super().__init__(
             discord.ui.Button(
@@ -82,9 +87,10 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
         self.topic = topic
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
-                             match: re.Match[str]) -> PickButton:
-        return cls(match["model"], match["topic"], item.label)
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PickButton:
+        return cls(match["model"], match["topic"], getattr(item, "label", None))
 
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
         bot = interaction.client
@@ -94,16 +100,20 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button],
             return
         if self.model_id not in kb.models or self.topic not in kb.topics:
             await interaction.response.send_message(
-                "I no longer know that model; please ask again.", ephemeral=True)
+                "I no longer know that model; please ask again.", ephemeral=True
+            )
             return
         async with bot.busy():
-            stored = await bot.storage.get_answer(message.id) if bot.storage else None
+            stored = await bot.storage.get_answer(message.id)
             question = stored["question"] if stored else f"{kb.models[self.model_id].name} {self.topic}"
             answer = bot.engine.answer_for(self.model_id, self.topic, question)
-            await interaction.response.edit_message(**render(bot, answer, edit=True))
-            origin = (Origin(stored["guild_id"], stored["channel_id"], stored["user_id"]) if stored
-                      else Origin.of_interaction(interaction))
-            await after_send(bot, answer, message.id, origin, new_question=False)
+            await interaction.response.edit_message(**render(kb, answer, edit=True))
+            origin = (
+                Origin(stored["guild_id"], stored["channel_id"], stored["user_id"])
+                if stored
+                else Origin.of_interaction(interaction)
+            )
+            await remember_answer(bot, answer, message.id, origin)  # its question was logged when asked
 
 
 def answer_view(kb: KnowledgeBase, answer: Answer) -> discord.ui.View | None:
@@ -128,3 +138,13 @@ def answer_view(kb: KnowledgeBase, answer: Answer) -> discord.ui.View | None:
             view.add_item(button)
         return view if view.children else None
     return None
+
+
+def render(kb: KnowledgeBase, answer: Answer, *, edit: bool = False) -> dict[str, Any]:
+    """Keyword arguments for send/reply/edit: the embed and, when the outcome has any, its buttons.
+    For an edit, ``view=None`` removes buttons the message no longer needs."""
+    kwargs: dict[str, Any] = {"embed": answer_embed(kb, answer)}
+    view = answer_view(kb, answer)
+    if view is not None or edit:
+        kwargs["view"] = view
+    return kwargs

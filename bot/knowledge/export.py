@@ -30,5 +30,8 @@ def export_json(kb: KnowledgeBase) -> dict[str, Any]:
             }
             for m in kb.models.values()
         ],
-        "licenses": [{"id": lic.id, "name": lic.name, "version": lic.version, "url": lic.url} for lic in kb.licenses.values()],
+        "licenses": [
+            {"id": lic.id, "name": lic.name, "version": lic.version, "url": lic.url}
+            for lic in kb.licenses.values()
+        ],
     }

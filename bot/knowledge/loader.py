@@ -63,7 +63,11 @@ class KnowledgeError(Exception):
 
 
 def default_knowledge_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "knowledge"
+    """The bundled knowledge: the copy an installed wheel ships (the package ``bot.bundled_knowledge``),
+    else the repository's top-level ``knowledge/`` (a checkout or an editable install)."""
+    bot_dir = Path(__file__).resolve().parents[1]
+    shipped = bot_dir / "bundled_knowledge"
+    return shipped if (shipped / "topics.yaml").is_file() else bot_dir.parent / "knowledge"
 
 
 def source_body(text: str) -> str | None:
@@ -123,8 +127,13 @@ class _Loader:
             header = text[: len(text) - len(body)]
             keys = {line.split(":", 1)[0].strip().lower() for line in header.splitlines() if ":" in line}
             if not keys & {"source", "url"} or "retrieved" not in keys:
-                self.problem(path, "", "", "the provenance header needs a 'source:' (repository/path @ commit, or URL) "
-                                           "and a 'retrieved:' line")
+                self.problem(
+                    path,
+                    "",
+                    "",
+                    "the provenance header needs a 'source:' (repository/path @ commit, or URL) "
+                    "and a 'retrieved:' line",
+                )
             bodies[path.stem] = body
         return bodies
 
@@ -141,7 +150,9 @@ class _Loader:
         for tid in TOPIC_IDS:
             raw = data["topics"].get(tid)
             if raw is None:
-                self.problem(path, f"topic {tid}", "", "missing: every topic needs a name, question and phrasings")
+                self.problem(
+                    path, f"topic {tid}", "", "missing: every topic needs a name, question and phrasings"
+                )
                 continue
             topics[tid] = Topic(
                 id=tid,
@@ -149,8 +160,10 @@ class _Loader:
                 question=str(raw["question"]),
                 phrasings=tuple(str(p) for p in raw["phrasings"]),
                 weak_phrasings=tuple(str(p) for p in raw.get("weak_phrasings") or ()),
-                replies={form: {v: str(r) for v, r in (rules or {}).items()}
-                         for form, rules in (raw.get("replies") or {}).items()},
+                replies={
+                    form: {v: str(r) for v, r in (rules or {}).items()}
+                    for form, rules in (raw.get("replies") or {}).items()
+                },
                 form=str(raw.get("form") or "permission"),
                 card_labels={str(k): str(v) for k, v in (raw.get("card") or {}).items()},
                 meanings={str(k): str(v) for k, v in (raw.get("meaning") or {}).items()},
@@ -175,26 +188,47 @@ class _Loader:
         if data is None:
             return Places()
         path = self.root / "places.yaml"
-        countries = {str(cid): Country(str(cid), str(c["name"]), tuple(str(w) for w in c["words"]),
-                                       tuple(str(w) for w in c.get("cities") or ()),
-                                       tuple(str(w) for w in c.get("adjectives") or ()))
-                     for cid, c in data["countries"].items()}
+        countries = {
+            str(cid): Country(
+                str(cid),
+                str(c["name"]),
+                tuple(str(w) for w in c["words"]),
+                tuple(str(w) for w in c.get("cities") or ()),
+                tuple(str(w) for w in c.get("adjectives") or ()),
+            )
+            for cid, c in data["countries"].items()
+        }
         regions = {}
         for rid, r in data["regions"].items():
             for i, member in enumerate(r["members"]):
                 if str(member) not in countries:
                     self.problem(path, f"region {rid}", f"members[{i}]", f"unknown country {member!r}")
-            regions[str(rid)] = Region(str(rid), str(r["name"]), tuple(str(w) for w in r.get("words") or ()),
-                                       frozenset(str(m) for m in r["members"]))
-        return Places(regions, countries, frozenset(str(w) for w in data.get("case_sensitive") or ()),
-                      tuple(str(w) for w in data.get("who_words") or ()),
-                      {str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("not_places") or {}).items()})
+            regions[str(rid)] = Region(
+                str(rid),
+                str(r["name"]),
+                tuple(str(w) for w in r.get("words") or ()),
+                frozenset(str(m) for m in r["members"]),
+            )
+        return Places(
+            regions,
+            countries,
+            frozenset(str(w) for w in data.get("case_sensitive") or ()),
+            tuple(str(w) for w in data.get("who_words") or ()),
+            {str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("not_places") or {}).items()},
+        )
 
     def load_uses(self) -> dict[str, Use]:
         data = self.optional("uses.yaml", schema.USES_FILE)
-        return {str(uid): Use(str(uid), str(u["name"]), tuple(str(w) for w in u["question"]),
-                              tuple(str(w).lower() for w in u["policy"]), tuple(str(w) for w in u.get("qualified") or ()))
-                for uid, u in ((data or {}).get("uses") or {}).items()}
+        return {
+            str(uid): Use(
+                str(uid),
+                str(u["name"]),
+                tuple(str(w) for w in u["question"]),
+                tuple(str(w).lower() for w in u["policy"]),
+                tuple(str(w) for w in u.get("qualified") or ()),
+            )
+            for uid, u in ((data or {}).get("uses") or {}).items()
+        }
 
     def load_quantities(self) -> Quantities:
         data = self.optional("quantities.yaml", schema.QUANTITIES_FILE)
@@ -205,18 +239,27 @@ class _Loader:
             metrics={str(k): tuple(str(w) for w in v or ()) for k, v in data["metrics"].items()},
             multipliers={str(k).lower(): float(v) for k, v in data["multipliers"].items()},
             periods={str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("periods") or {}).items()},
-            currencies={str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
-                        for k, v in data["currencies"].items()},
+            currencies={
+                str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
+                for k, v in data["currencies"].items()
+            },
         )
 
     def load_general(self) -> dict[str, GeneralEntry]:
         data = self.optional("general.yaml", schema.GENERAL_FILE)
-        return {str(gid): GeneralEntry(
-            id=str(gid), question=str(g["question"]), answer=" ".join(str(g["answer"]).split()),
-            phrasings=tuple(str(p) for p in g["phrasings"]), reply=str(g["reply"]) if g.get("reply") else None,
-            details=" ".join(str(g["details"]).split()) if g.get("details") else None, quotes=_quotes(g.get("quotes")),
-            replies={str(k): str(v) for k, v in (g.get("replies") or {}).items()})
-            for gid, g in ((data or {}).get("entries") or {}).items()}
+        return {
+            str(gid): GeneralEntry(
+                id=str(gid),
+                question=str(g["question"]),
+                answer=" ".join(str(g["answer"]).split()),
+                phrasings=tuple(str(p) for p in g["phrasings"]),
+                reply=str(g["reply"]) if g.get("reply") else None,
+                details=" ".join(str(g["details"]).split()) if g.get("details") else None,
+                quotes=_quotes(g.get("quotes")),
+                replies={str(k): str(v) for k, v in (g.get("replies") or {}).items()},
+            )
+            for gid, g in ((data or {}).get("entries") or {}).items()
+        }
 
     def load_languages(self) -> dict[str, Language]:
         folder = self.root / "languages"
@@ -233,16 +276,30 @@ class _Loader:
                 return tuple(str(p) for p in d.get(key) or ())
 
             out[lid] = Language(
-                id=lid, name=str(data["name"]), scripts=tuple(str(x) for x in data["scripts"]),
+                id=lid,
+                name=str(data["name"]),
+                scripts=tuple(str(x) for x in data["scripts"]),
                 forms={str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("forms") or {}).items()},
-                topics={str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("topics") or {}).items()},
-                card=phrases("card"), answer_note=str(data["answer_note"]) if data.get("answer_note") else None,
-                licence_words=phrases("licence_words"), chatter=phrases("chatter"), split_before=phrases("split_before"),
-                follow_up=phrases("follow_up"), premise=phrases("premise"), code_words=phrases("code_words"),
-                weight_words=phrases("weight_words"), model_markers=phrases("model_markers"),
-                name_suffixes=phrases("name_suffixes"), not_models=phrases("not_models"), deictic=phrases("deictic"),
-                requests=phrases("requests"), not_licence=phrases("not_licence"),
-                question_starts=phrases("question_starts"), asks=phrases("asks"),
+                topics={
+                    str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("topics") or {}).items()
+                },
+                card=phrases("card"),
+                answer_note=str(data["answer_note"]) if data.get("answer_note") else None,
+                licence_words=phrases("licence_words"),
+                chatter=phrases("chatter"),
+                split_before=phrases("split_before"),
+                follow_up=phrases("follow_up"),
+                premise=phrases("premise"),
+                code_words=phrases("code_words"),
+                weight_words=phrases("weight_words"),
+                model_markers=phrases("model_markers"),
+                name_suffixes=phrases("name_suffixes"),
+                not_models=phrases("not_models"),
+                deictic=phrases("deictic"),
+                requests=phrases("requests"),
+                not_licence=phrases("not_licence"),
+                question_starts=phrases("question_starts"),
+                asks=phrases("asks"),
             )
         return out
 
@@ -295,7 +352,9 @@ def read_edits(root: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            out[path.stem] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {"models": {}}
+            out[path.stem] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {
+                "models": {}
+            }
         except (OSError, yaml.YAMLError):
             out[path.stem] = None  # reported properly by load_knowledge
     return out
@@ -334,21 +393,34 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
         for i, q in enumerate(quotes):
             where = f"{field}[{i}]"
             if q.source not in collapsed:
-                ld.problem(path, entry, f"{where}.source", f"unknown source {q.source!r} (no knowledge/sources/{q.source}.txt)")
+                ld.problem(
+                    path,
+                    entry,
+                    f"{where}.source",
+                    f"unknown source {q.source!r} (no knowledge/sources/{q.source}.txt)",
+                )
             elif collapse_ws(q.text) not in collapsed[q.source]:
                 start = collapse_ws(q.text)[:60]
-                ld.problem(path, entry, f"{where}.text", f"quote not found in source {q.source!r}: \"{start}...\"")
+                ld.problem(
+                    path, entry, f"{where}.text", f'quote not found in source {q.source!r}: "{start}..."'
+                )
 
     region_ids = _region_ids(root)
 
     def check_rider(path: Path, entry: str, field: str, rider: Rider) -> None:
         if not rider.quotes and rider.verdict not in ("not-addressed", "not-verified"):
-            ld.problem(path, entry, f"{field}.quotes", f"a {rider.verdict!r} verdict needs at least one quote")
+            ld.problem(
+                path, entry, f"{field}.quotes", f"a {rider.verdict!r} verdict needs at least one quote"
+            )
         check_quotes(path, entry, f"{field}.quotes", rider.quotes)
         for i, region in enumerate(rider.excluded_regions):
             if region_ids is not None and region not in region_ids:
-                ld.problem(path, entry, f"{field}.excluded_regions[{i}]",
-                           f"unknown region {region!r} (regions are defined in knowledge/places.yaml)")
+                ld.problem(
+                    path,
+                    entry,
+                    f"{field}.excluded_regions[{i}]",
+                    f"unknown region {region!r} (regions are defined in knowledge/places.yaml)",
+                )
 
     # -- licences ------------------------------------------------------------------------------
     licenses: dict[str, License] = {}
@@ -371,7 +443,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             continue
         for i, sid in enumerate(data["sources"]):
             if sid not in bodies:
-                ld.problem(path, entry, f"sources[{i}]", f"unknown source {sid!r} (no knowledge/sources/{sid}.txt)")
+                ld.problem(
+                    path, entry, f"sources[{i}]", f"unknown source {sid!r} (no knowledge/sources/{sid}.txt)"
+                )
         riders = {}
         for tid, raw in data["riders"].items():
             riders[tid] = _rider(raw)
@@ -382,7 +456,12 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             if t.value <= 0:
                 ld.problem(path, entry, f"thresholds[{i}].value", "must be a positive number")
             if t.metric.endswith("revenue") and not t.currency:
-                ld.problem(path, entry, f"thresholds[{i}].currency", "a revenue threshold needs its currency (e.g. USD)")
+                ld.problem(
+                    path,
+                    entry,
+                    f"thresholds[{i}].currency",
+                    "a revenue threshold needs its currency (e.g. USD)",
+                )
         licenses[lid] = License(
             id=lid,
             name=str(data["name"]),
@@ -411,7 +490,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             continue
         fid = str(data["family"])
         if fid in families:
-            ld.problem(path, fam_entry, "family", f"duplicate family id {fid!r} (also in {families[fid].file})")
+            ld.problem(
+                path, fam_entry, "family", f"duplicate family id {fid!r} (also in {families[fid].file})"
+            )
             continue
         members = []
         for raw in data["models"]:
@@ -436,21 +517,36 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             for tid, text in (edit.get("answers") or {}).items():
                 base = overrides.get(tid) or lic.riders.get(tid)
                 if base is None:
-                    ld.problem(edit_dir / f"{fid}.yaml", entry, f"answers.{tid}", "no rider to edit for this topic")
+                    ld.problem(
+                        edit_dir / f"{fid}.yaml", entry, f"answers.{tid}", "no rider to edit for this topic"
+                    )
                     continue
                 overrides[tid] = replace(base, answer=" ".join(str(text).split()))
             raw = {**raw, "aliases": [*raw["aliases"], *(edit.get("aliases") or ())]}
             resolved = {tid: overrides.get(tid) or lic.riders.get(tid) for tid in TOPIC_IDS}
-            for tid, rider in resolved.items():
-                if rider is None:
-                    ld.problem(path, entry, f"riders.{tid}", f"no rider for this topic: add it to licence {lid!r} or as an override here")
+            for tid, maybe in resolved.items():
+                if maybe is None:
+                    ld.problem(
+                        path,
+                        entry,
+                        f"riders.{tid}",
+                        f"no rider for this topic: add it to licence {lid!r} or as an override here",
+                    )
             evidence = _quotes(raw.get("license_evidence"))
             if not evidence:
-                ld.problem(path, entry, "license_evidence",
-                           "needs at least one verbatim line saying which licence this model is under")
+                ld.problem(
+                    path,
+                    entry,
+                    "license_evidence",
+                    "needs at least one verbatim line saying which licence this model is under",
+                )
             check_quotes(path, entry, "license_evidence", evidence)
             derivatives = tuple(
-                Derivative(name=str(d["name"]), aliases=tuple(str(a) for a in d.get("aliases") or ()), note=" ".join(str(d["note"]).split()))
+                Derivative(
+                    name=str(d["name"]),
+                    aliases=tuple(str(a) for a in d.get("aliases") or ()),
+                    note=" ".join(str(d["note"]).split()),
+                )
                 for d in raw.get("derivatives") or ()
             )
             models[mid] = Model(
@@ -480,34 +576,50 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             members=tuple(members),
             file=str(path.relative_to(root.parent)),
             not_covered=tuple(
-                NotCovered(name=str(n["name"]), url=str(n["url"]), aliases=tuple(str(a) for a in n.get("aliases") or ()),
-                           license_name=str(n["license"]) if n.get("license") else None,
-                           note=" ".join(str(n["note"]).split()) if n.get("note") else None)
-                for n in data.get("not_covered") or ()),
+                NotCovered(
+                    name=str(n["name"]),
+                    url=str(n["url"]),
+                    aliases=tuple(str(a) for a in n.get("aliases") or ()),
+                    license_name=str(n["license"]) if n.get("license") else None,
+                    note=" ".join(str(n["note"]).split()) if n.get("note") else None,
+                )
+                for n in data.get("not_covered") or ()
+            ),
             series=tuple(
-                Series(name=str(x["name"]), aliases=tuple(str(a) for a in x["aliases"]),
-                       members=tuple(str(m) for m in x["members"]))
-                for x in data.get("series") or ()),
+                Series(
+                    name=str(x["name"]),
+                    aliases=tuple(str(a) for a in x["aliases"]),
+                    members=tuple(str(m) for m in x["members"]),
+                )
+                for x in data.get("series") or ()
+            ),
         )
 
     # -- cross references: bases, series ---------------------------------------------------------------
     for m in models.values():
         if m.base is None:
             continue
-        seen, cur = {m.id}, m.base
+        seen: set[str] = {m.id}
+        cur: str | None = m.base
         while cur is not None and cur in models and cur not in seen:
             seen.add(cur)
             cur = models[cur].base
         if m.base not in models:
             ld.problem(model_files[m.id], f"model {m.id}", "base", f"unknown model {m.base!r}")
         elif cur is not None and cur in seen:
-            ld.problem(model_files[m.id], f"model {m.id}", "base", "the chain of base models loops back to itself")
+            ld.problem(
+                model_files[m.id], f"model {m.id}", "base", "the chain of base models loops back to itself"
+            )
     for f in families.values():
         for i, series in enumerate(f.series):
             for j, member in enumerate(series.members):
                 if member not in f.members:
-                    ld.problem(root.parent / f.file, f"family {f.id}", f"series[{i}].members[{j}]",
-                               f"{member!r} is not a model of this family")
+                    ld.problem(
+                        root.parent / f.file,
+                        f"family {f.id}",
+                        f"series[{i}].members[{j}]",
+                        f"{member!r} is not a model of this family",
+                    )
 
     for fid, mid in sorted(unused):
         ld.problem(edit_dir / f"{fid}.yaml", f"model {mid}", "", f"no model {mid!r} in family {fid!r}")
@@ -526,17 +638,27 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             return
         owners[norm] = owner
 
-    family_aliases = {fid: {normalize(a) for a in data.aliases} for fid, data in families.items() if len(data.members) > 1}
+    family_aliases = {
+        fid: {normalize(a) for a in data.aliases} for fid, data in families.items() if len(data.members) > 1
+    }
     for m in models.values():
         path = model_files[m.id]
         claim(m.name, f"model {m.id}", path, f"model {m.id}", "name")
-        if normalize(m.id) not in family_aliases.get(m.family, set()):  # "gemma": the family's name, not an alias
+        if normalize(m.id) not in family_aliases.get(
+            m.family, set()
+        ):  # "gemma": the family's name, not an alias
             claim(m.id, f"model {m.id}", path, f"model {m.id}", "id")
         for i, a in enumerate(m.aliases):
             claim(a, f"model {m.id}", path, f"model {m.id}", f"aliases[{i}]")
         for d in m.derivatives:
             for i, a in enumerate((d.name, *d.aliases)):
-                claim(a, f"derivative {d.name} of model {m.id}", path, f"model {m.id}", f"derivatives {d.name} aliases[{i}]")
+                claim(
+                    a,
+                    f"derivative {d.name} of model {m.id}",
+                    path,
+                    f"model {m.id}",
+                    f"derivatives {d.name} aliases[{i}]",
+                )
     for f in families.values():
         for i, a in enumerate(f.aliases):
             if len(f.members) == 1 and owners.get(normalize(a)) == f"model {f.members[0]}":
@@ -544,18 +666,34 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             claim(a, f"family {f.id}", root.parent / f.file, f"family {f.id}", f"aliases[{i}]")
         for i, nc in enumerate(f.not_covered):
             for a in (nc.name, *nc.aliases):
-                claim(a, f"the not-covered name {nc.name!r} of family {f.id}", root.parent / f.file, f"family {f.id}",
-                      f"not_covered[{i}]")
+                claim(
+                    a,
+                    f"the not-covered name {nc.name!r} of family {f.id}",
+                    root.parent / f.file,
+                    f"family {f.id}",
+                    f"not_covered[{i}]",
+                )
         for i, series in enumerate(f.series):
             for a in series.aliases:
-                claim(a, f"series {series.name!r} of family {f.id}", root.parent / f.file, f"family {f.id}",
-                      f"series[{i}].aliases")
+                claim(
+                    a,
+                    f"series {series.name!r} of family {f.id}",
+                    root.parent / f.file,
+                    f"family {f.id}",
+                    f"series[{i}].aliases",
+                )
     for lic in licenses.values():
         for i, a in enumerate((lic.name, *lic.aliases)):
-            claim(a, f"license {lic.id}", license_files[lic.id], f"license {lic.id}", f"aliases[{i}]" if i else "name")
+            claim(
+                a,
+                f"license {lic.id}",
+                license_files[lic.id],
+                f"license {lic.id}",
+                f"aliases[{i}]" if i else "name",
+            )
 
-    for entry in general.values():
-        check_quotes(root / "general.yaml", f"entry {entry.id}", "quotes", entry.quotes)
+    for general_entry in general.values():
+        check_quotes(root / "general.yaml", f"entry {general_entry.id}", "quotes", general_entry.quotes)
 
     if not models and not ld.problems:
         ld.problem(mod_dir, "", "", "no models found")

@@ -25,11 +25,30 @@ QUESTION_FORMS: tuple[str, ...] = ("permission", "restriction", "cost")
 limit / is it banned / do I have to" asks whether a restriction exists, "do I have to pay" whether use
 costs anything. Open questions ("what", "who", "how many") have no yes/no reply."""
 MODEL_KINDS: tuple[str, ...] = (
-    "llm", "code", "vision-language", "reasoning", "safety", "embedding", "reranker", "image", "video", "3d",
-    "speech-recognition", "tts", "music", "audio", "vision", "translation", "other",
+    "llm",
+    "code",
+    "vision-language",
+    "reasoning",
+    "safety",
+    "embedding",
+    "reranker",
+    "image",
+    "video",
+    "3d",
+    "speech-recognition",
+    "tts",
+    "music",
+    "audio",
+    "vision",
+    "translation",
+    "other",
 )
 THRESHOLD_METRICS: tuple[str, ...] = (
-    "monthly-active-users", "daily-active-users", "annual-revenue", "monthly-revenue", "monthly-visits",
+    "monthly-active-users",
+    "daily-active-users",
+    "annual-revenue",
+    "monthly-revenue",
+    "monthly-visits",
 )
 
 

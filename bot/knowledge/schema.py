@@ -44,7 +44,9 @@ QUOTE = Spec(
 )
 
 REPLY_RULE = Spec(
-    "map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES),
+    "map",
+    keys=(*QUESTION_FORMS, "ban"),
+    values=S(enum=REPLIES),
     description="question form (permission | restriction) -> the direct reply when this rider answers it",
 )
 
@@ -57,10 +59,17 @@ RIDER = Spec(
         "note": S(description="why our verdict differs from the reference fact sheet"),
         "quotes": Spec("list", item=QUOTE),
         "reply": REPLY_RULE,
-        "excluded_regions": Spec("list", item=S(nonempty=True),
-                                 description="region ids from knowledge/places.yaml whose residents or companies get no rights"),
-        "excluded_scope": S(description="when the exclusion covers only some of the licence's models: which ones"),
-        "more_places": Spec("bool", description="the text may exclude places not listed (e.g. a supported-countries list)"),
+        "excluded_regions": Spec(
+            "list",
+            item=S(nonempty=True),
+            description="region ids from knowledge/places.yaml whose residents or companies get no rights",
+        ),
+        "excluded_scope": S(
+            description="when the exclusion covers only some of the licence's models: which ones"
+        ),
+        "more_places": Spec(
+            "bool", description="the text may exclude places not listed (e.g. a supported-countries list)"
+        ),
     },
 )
 
@@ -96,8 +105,11 @@ TOPICS_FILE = Spec(
                     "phrasings": Spec("list", required=True, item=S(nonempty=True)),
                     "weak_phrasings": Spec("list", item=S(nonempty=True)),
                     "form": S(enum=QUESTION_FORMS, description="the form of the topic's own question"),
-                    "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"),
-                                    values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES))),
+                    "replies": Spec(
+                        "map",
+                        keys=(*QUESTION_FORMS, "ban"),
+                        values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES)),
+                    ),
                     "card": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
                     "meaning": Spec("map", keys=VERDICTS, values=S(enum=MEANINGS)),
                     "open_lead": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
@@ -114,29 +126,50 @@ PLACES_FILE = Spec(
         "case_sensitive": STRINGS,
         "who_words": STRINGS,
         "not_places": Spec("map", values=STRINGS),
-        "regions": Spec("map", required=True, values=Spec("obj", fields={
-            "name": S(True, nonempty=True),
-            "words": STRINGS,
-            "members": Spec("list", required=True, item=S(nonempty=True)),
-        })),
-        "countries": Spec("map", required=True, values=Spec("obj", fields={
-            "name": S(True, nonempty=True),
-            "words": Spec("list", required=True, item=S(nonempty=True)),
-            "adjectives": STRINGS,
-            "cities": STRINGS,
-        })),
+        "regions": Spec(
+            "map",
+            required=True,
+            values=Spec(
+                "obj",
+                fields={
+                    "name": S(True, nonempty=True),
+                    "words": STRINGS,
+                    "members": Spec("list", required=True, item=S(nonempty=True)),
+                },
+            ),
+        ),
+        "countries": Spec(
+            "map",
+            required=True,
+            values=Spec(
+                "obj",
+                fields={
+                    "name": S(True, nonempty=True),
+                    "words": Spec("list", required=True, item=S(nonempty=True)),
+                    "adjectives": STRINGS,
+                    "cities": STRINGS,
+                },
+            ),
+        ),
     },
 )
 
 USES_FILE = Spec(
     "obj",
     fields={
-        "uses": Spec("map", required=True, values=Spec("obj", fields={
-            "name": S(True, nonempty=True),
-            "question": Spec("list", required=True, item=S(nonempty=True)),
-            "policy": Spec("list", required=True, item=S(nonempty=True)),
-            "qualified": STRINGS,
-        })),
+        "uses": Spec(
+            "map",
+            required=True,
+            values=Spec(
+                "obj",
+                fields={
+                    "name": S(True, nonempty=True),
+                    "question": Spec("list", required=True, item=S(nonempty=True)),
+                    "policy": Spec("list", required=True, item=S(nonempty=True)),
+                    "qualified": STRINGS,
+                },
+            ),
+        ),
     },
 )
 
@@ -147,25 +180,39 @@ QUANTITIES_FILE = Spec(
         "metrics": Spec("map", required=True, keys=(*THRESHOLD_METRICS, "users"), values=STRINGS),
         "periods": Spec("map", keys=("monthly", "yearly"), values=STRINGS),
         "multipliers": Spec("map", required=True, values=Spec("num")),
-        "currencies": Spec("map", required=True, values=Spec("obj", fields={
-            "symbols": Spec("list", required=True, item=S(nonempty=True)),
-            "usd": Spec("num", required=True),
-        })),
+        "currencies": Spec(
+            "map",
+            required=True,
+            values=Spec(
+                "obj",
+                fields={
+                    "symbols": Spec("list", required=True, item=S(nonempty=True)),
+                    "usd": Spec("num", required=True),
+                },
+            ),
+        ),
     },
 )
 
 GENERAL_FILE = Spec(
     "obj",
     fields={
-        "entries": Spec("map", required=True, values=Spec("obj", fields={
-            "question": S(True, nonempty=True),
-            "reply": S(enum=REPLIES),
-            "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES)),
-            "answer": S(True, nonempty=True),
-            "details": S(),
-            "phrasings": Spec("list", required=True, item=S(nonempty=True)),
-            "quotes": Spec("list", item=QUOTE),
-        })),
+        "entries": Spec(
+            "map",
+            required=True,
+            values=Spec(
+                "obj",
+                fields={
+                    "question": S(True, nonempty=True),
+                    "reply": S(enum=REPLIES),
+                    "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES)),
+                    "answer": S(True, nonempty=True),
+                    "details": S(),
+                    "phrasings": Spec("list", required=True, item=S(nonempty=True)),
+                    "quotes": Spec("list", item=QUOTE),
+                },
+            ),
+        ),
     },
 )
 
@@ -222,10 +269,16 @@ MODEL = Spec(
         "license": S(True, nonempty=True, description="licence id (a file in knowledge/licenses/)"),
         "released": S(),
         "aliases": Spec("list", required=True, item=S(nonempty=True)),
-        "license_evidence": Spec("list", required=True, item=QUOTE,
-                                 description="verbatim line(s) of the licensor's model card, README or LICENSE saying "
-                                             "which licence this model is under (a file in knowledge/sources/)"),
-        "base": S(description="id of the model this one was fine-tuned or distilled from: its terms apply too"),
+        "license_evidence": Spec(
+            "list",
+            required=True,
+            item=QUOTE,
+            description="verbatim line(s) of the licensor's model card, README or LICENSE saying "
+            "which licence this model is under (a file in knowledge/sources/)",
+        ),
+        "base": S(
+            description="id of the model this one was fine-tuned or distilled from: its terms apply too"
+        ),
         "kind": S(enum=MODEL_KINDS),
         "url": S(description="the model's official page"),
         "notes": STRINGS,
@@ -246,19 +299,33 @@ FAMILY_FILE = Spec(
         "family": S(True, nonempty=True),
         "name": S(True, nonempty=True),
         "aliases": STRINGS,
-        "not_covered": Spec("list", item=Spec("obj", fields={
-            "name": S(True, nonempty=True),
-            "url": S(True, nonempty=True, description="the official page or licence link"),
-            "aliases": STRINGS,
-            "license": S(description="the licence's name, if known (not verified)"),
-            "note": S(),
-        }), description="names that look like this family's models but whose terms are not verified: the bot says "
-                        "it knows the name but has not verified the terms, and links the official page"),
-        "series": Spec("list", item=Spec("obj", fields={
-            "name": S(True, nonempty=True),
-            "aliases": Spec("list", required=True, item=S(nonempty=True)),
-            "members": Spec("list", required=True, item=S(nonempty=True)),
-        }), description="named groups inside the family (\"Qwen2.5\"): asking about one offers only its members"),
+        "not_covered": Spec(
+            "list",
+            item=Spec(
+                "obj",
+                fields={
+                    "name": S(True, nonempty=True),
+                    "url": S(True, nonempty=True, description="the official page or licence link"),
+                    "aliases": STRINGS,
+                    "license": S(description="the licence's name, if known (not verified)"),
+                    "note": S(),
+                },
+            ),
+            description="names that look like this family's models but whose terms are not verified: the bot says "
+            "it knows the name but has not verified the terms, and links the official page",
+        ),
+        "series": Spec(
+            "list",
+            item=Spec(
+                "obj",
+                fields={
+                    "name": S(True, nonempty=True),
+                    "aliases": Spec("list", required=True, item=S(nonempty=True)),
+                    "members": Spec("list", required=True, item=S(nonempty=True)),
+                },
+            ),
+            description='named groups inside the family ("Qwen2.5"): asking about one offers only its members',
+        ),
         "models": Spec("list", required=True, item=MODEL),
     },
 )
@@ -280,7 +347,14 @@ EDITS_FILE = Spec(
     },
 )
 
-_TYPE_NAMES = {"num": "a number", "str": "text", "bool": "true or false", "list": "a list", "obj": "a mapping", "map": "a mapping"}
+_TYPE_NAMES = {
+    "num": "a number",
+    "str": "text",
+    "bool": "true or false",
+    "list": "a list",
+    "obj": "a mapping",
+    "map": "a mapping",
+}
 
 
 def check(value: Any, spec: Spec, path: str = "") -> Iterator[tuple[str, str]]:

@@ -24,12 +24,16 @@ def models_table(kb: KnowledgeBase) -> str:
         for mid in family.members:
             m = kb.models[mid]
             lic = kb.licenses[m.license]
-            cells = [SHORT[m.riders[t].verdict] for t in ("commercial-use", "outputs-training", "user-threshold")]
+            cells = [
+                SHORT[m.riders[t].verdict] for t in ("commercial-use", "outputs-training", "user-threshold")
+            ]
             lines.append(f"| {family.id} | {m.name} | [{lic.name}]({lic.url}) | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"{len(kb.models)} models, {len(kb.licenses)} licences, knowledge as of {kb.knowledge_date}. "
-                 "`conditions` = allowed with conditions, `n/a` = the licence does not address it, "
-                 "`?` = the governing text was not verified, so the bot will not claim an answer.")
+    lines.append(
+        f"{len(kb.models)} models, {len(kb.licenses)} licences, knowledge as of {kb.knowledge_date}. "
+        "`conditions` = allowed with conditions, `n/a` = the licence does not address it, "
+        "`?` = the governing text was not verified, so the bot will not claim an answer."
+    )
     return "\n".join(lines)
 
 

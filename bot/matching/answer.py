@@ -99,8 +99,11 @@ class Answer:
             "notes": list(self.notes) or None,
             "quotes": [{"text": q.text, "source": q.source} for q in self.quotes],
             "url": self.url,
-            "candidates": [{"model": c.model, "topic": c.topic, "verdict": c.verdict, "reply": c.reply}
-                           for c in self.candidates] or None,
+            "candidates": [
+                {"model": c.model, "topic": c.topic, "verdict": c.verdict, "reply": c.reply}
+                for c in self.candidates
+            ]
+            or None,
             "unknown_model": self.unknown_model,
             "confidence": round(self.confidence, 3),
             "based_on": self.based_on,

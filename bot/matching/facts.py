@@ -14,7 +14,16 @@ from bot.matching.stem import stem
 from bot.textnorm import collapse_ws, fold, is_cjk, tokens
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
-_WORD_NUMBERS = {"a": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "five": 5.0, "ten": 10.0, "half a": 0.5, "a few": 3.0}
+_WORD_NUMBERS = {
+    "a": 1.0,
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "five": 5.0,
+    "ten": 10.0,
+    "half a": 0.5,
+    "a few": 3.0,
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,9 @@ class FactFinder:
         self._currency_of = {s: code for code, (syms, _) in q.currencies.items() for s in syms}
         self._quantity_re = re.compile(
             rf"(?P<cur1>{cur})?\s?(?P<num>{_NUMBER}|half a|a few|a|one|two|three|five|ten)\s?(?P<mult>{mult})?(?![a-z0-9])"
-            rf"\s?(?P<cur2>{cur})?(?![a-z])", re.IGNORECASE)
+            rf"\s?(?P<cur2>{cur})?(?![a-z])",
+            re.IGNORECASE,
+        )
         places = self.kb.places
         for region in places.regions.values():
             for w in region.words:
@@ -106,11 +117,16 @@ class FactFinder:
             self._place_words[toks] = (name, countries, adjective)
 
     # -- finding facts in a question ----------------------------------------------------------------
-    def find(self, text: str, toks: tuple[str, ...], skip: set[int] | None = None, language: str = "en") -> Facts:
+    def find(
+        self, text: str, toks: tuple[str, ...], skip: set[int] | None = None, language: str = "en"
+    ) -> Facts:
         """Facts in ``text`` (its matching tokens ``toks``); token positions in ``skip`` (model names:
         "8B" in "Llama 3.1 8B" is a size, not a quantity) are ignored."""
-        return Facts(self.quantities(text, toks, skip or set()), self.places(text, toks, skip or set(), language),
-                     self.uses(toks))
+        return Facts(
+            self.quantities(text, toks, skip or set()),
+            self.places(text, toks, skip or set(), language),
+            self.uses(toks),
+        )
 
     def quantities(self, text: str, toks: tuple[str, ...], skip: set[int]) -> tuple[Quantity, ...]:
         low = fold(text).lower()
@@ -129,7 +145,9 @@ class FactFinder:
             value = _parse_number(raw_num) * self.kb.quantities.multipliers.get(mult, 1.0)
             before = tokens(low[max(0, m.start() - 40) : m.start()])[-4:]
             after = tokens(low[m.end() : m.end() + 50])[:5]
-            metric = self._metric(before, after, bool(currency_sym)) or self._cjk_metric(low, m.start(), m.end())
+            metric = self._metric(before, after, bool(currency_sym)) or self._cjk_metric(
+                low, m.start(), m.end()
+            )
             if metric is None:
                 continue
             currency = self._currency_of.get(currency_sym) if currency_sym else None
@@ -143,6 +161,7 @@ class FactFinder:
         """What a number counts, from the words right after it ("800M monthly users") or right before it
         ("revenue of 2M", "MAU: 800m"). Money, or a number next to "revenue", is revenue: monthly when
         a monthly period follows ("$20M a month"), else annual."""
+
         def find(words: tuple[str, ...], at_start: bool) -> str | None:
             for phrase, metric in self._metric_words:
                 n = len(phrase)
@@ -162,27 +181,35 @@ class FactFinder:
         return None
 
     def _cjk_metric(self, low: str, start: int, end: int) -> str | None:
-        """"50万月活", "月活超过1亿": a CJK metric word right after the number, or shortly before it."""
+        """ "50万月活", "月活超过1亿": a CJK metric word right after the number, or shortly before it."""
         after, before = low[end : end + 12].lstrip(), low[max(0, start - 10) : start]
         for phrase, metric in self._cjk_metrics:
             if after.startswith(phrase) or phrase in before:
                 return metric
         return None
 
-    def places(self, text: str, toks: tuple[str, ...], skip: set[int], language: str = "en") -> tuple[Place, ...]:
+    def places(
+        self, text: str, toks: tuple[str, ...], skip: set[int], language: str = "en"
+    ) -> tuple[Place, ...]:
         out: list[Place] = []
         ordinary = {tokens(w) for w in self.kb.places.not_places.get(language, ())}
         i, n = 0, len(toks)
         while i < n:
             for length in self._place_lengths:
                 key = toks[i : i + length]
-                hit = self._place_words.get(key) if i + length <= n and not skip.intersection(range(i, i + length)) else None
+                hit = (
+                    self._place_words.get(key)
+                    if i + length <= n and not skip.intersection(range(i, i + length))
+                    else None
+                )
                 if hit is None:
                     continue
                 name, countries, adjective = hit
                 if key in ordinary:
                     continue
-                if key in self._case_sensitive and not re.search(rf"(?<![A-Za-z]){re.escape(self._case_sensitive[key])}(?![A-Za-z])", text):
+                if key in self._case_sensitive and not re.search(
+                    rf"(?<![A-Za-z]){re.escape(self._case_sensitive[key])}(?![A-Za-z])", text
+                ):
                     continue
                 if adjective and not self._next_to_who(toks, i, i + length):
                     continue

@@ -73,13 +73,30 @@ class LanguageTables:
             self.not_models.update(t for w in lang.not_models for t in tokens(w))
             self.deictic.update(t for t in (tokens(w) for w in lang.deictic) if t)
             self.requests.update(t for w in lang.requests for t in tokens(w))
-            self.not_licence.extend(tuple(stem(x) for x in t) for t in (tokens(w) for w in lang.not_licence) if t)
+            self.not_licence.extend(
+                tuple(stem(x) for x in t) for t in (tokens(w) for w in lang.not_licence) if t
+            )
             self.question_starts.update(t for w in lang.question_starts for t in tokens(w)[:1])
             self.asks.extend(t for t in (tokens(w) for w in lang.asks) if t)
             self.licence_words.update(t for w in lang.licence_words for t in tokens(w))
-            words = {t for phrases in (*lang.forms.values(), *lang.topics.values(), lang.card, lang.licence_words,
-                                       lang.chatter, lang.split_before, lang.follow_up, lang.premise, lang.deictic,
-                                       lang.code_words, lang.weight_words) for p in phrases for t in tokens(p)}
+            words = {
+                t
+                for phrases in (
+                    *lang.forms.values(),
+                    *lang.topics.values(),
+                    lang.card,
+                    lang.licence_words,
+                    lang.chatter,
+                    lang.split_before,
+                    lang.follow_up,
+                    lang.premise,
+                    lang.deictic,
+                    lang.code_words,
+                    lang.weight_words,
+                )
+                for p in phrases
+                for t in tokens(p)
+            }
             self.cjk_words.update(w for w in words if is_cjk(w))
             if lang.id == "en":
                 english_words = words
@@ -92,9 +109,15 @@ class LanguageTables:
         self.cjk_forms.sort(key=lambda p: (FORM_ORDER.index(p[0]), -len(p[1])))
         self.follow_up.sort(key=len, reverse=True)
         if splits:
-            latin = sorted({" ".join(tokens(s)) for s in splits if tokens(s) and not is_cjk(tokens(s)[0])}, key=len, reverse=True)
+            latin = sorted(
+                {" ".join(tokens(s)) for s in splits if tokens(s) and not is_cjk(tokens(s)[0])},
+                key=len,
+                reverse=True,
+            )
             cjk = sorted({s for s in splits if s and is_cjk(s[0])}, key=len, reverse=True)
-            alternatives = [r"\b" + r"\s+".join(map(re.escape, s.split())) + r"\b" for s in latin] + list(map(re.escape, cjk))
+            alternatives = [r"\b" + r"\s+".join(map(re.escape, s.split())) + r"\b" for s in latin] + list(
+                map(re.escape, cjk)
+            )
             self.split_re = re.compile("|".join(alternatives), re.IGNORECASE)
 
     # -- the form of a question --------------------------------------------------------------------
@@ -105,9 +128,9 @@ class LanguageTables:
             if form not in found and _contains(toks, phrase):
                 found[form] = len(phrase)
         folded = fold(text)
-        for form, phrase in self.cjk_forms:
-            if form not in found and phrase in folded:
-                found[form] = len(phrase)
+        for form, cjk_phrase in self.cjk_forms:
+            if form not in found and cjk_phrase in folded:
+                found[form] = len(cjk_phrase)
         for form in FORM_ORDER:
             if form in found:
                 return form
@@ -119,7 +142,9 @@ class LanguageTables:
         if "?" in text or "？" in text or form is not None:
             return True
         clauses = [tokens(c) for c in re.split(r"[,.;:!]", text)]
-        return any(c and c[0] in self.question_starts for c in clauses) or any(_contains(toks, a) for a in self.asks)
+        return any(c and c[0] in self.question_starts for c in clauses) or any(
+            _contains(toks, a) for a in self.asks
+        )
 
     def is_chatter(self, toks: tuple[str, ...], text: str) -> bool:
         norm = " ".join(toks)
@@ -180,7 +205,9 @@ class LanguageTables:
         letters = _LETTER.findall(text)
         if len(letters) < 4 or not self.readable_scripts:
             return False
-        known = sum(1 for ch in letters if any(_SCRIPTS[s].match(ch) for s in self.readable_scripts if s in _SCRIPTS))
+        known = sum(
+            1 for ch in letters if any(_SCRIPTS[s].match(ch) for s in self.readable_scripts if s in _SCRIPTS)
+        )
         return known < len(letters) / 2
 
 

@@ -45,9 +45,21 @@ from bot.textnorm import Tokenizer, is_cjk, tokens
 
 _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmkt]$|^\d+x\d*[bmk]?$|^\d+(?:\.\d+)?(?:bit|gb|mb|k)$")
-_BASED_ON = (("based", "on"), ("built", "on"), ("derived", "from"), ("fine", "tune", "of"), ("finetune", "of"),
-             ("finetuned", "from"), ("fine", "tuned", "from"), ("trained", "from"), ("on", "top", "of"),
-             ("fine", "tuned", "on"), ("finetuned", "on"), ("distilled", "from"), ("merge", "of"))
+_BASED_ON = (
+    ("based", "on"),
+    ("built", "on"),
+    ("derived", "from"),
+    ("fine", "tune", "of"),
+    ("finetune", "of"),
+    ("finetuned", "from"),
+    ("fine", "tuned", "from"),
+    ("trained", "from"),
+    ("on", "top", "of"),
+    ("fine", "tuned", "on"),
+    ("finetuned", "on"),
+    ("distilled", "from"),
+    ("merge", "of"),
+)
 _BASED_ON_FIRST = frozenset(p[0] for p in _BASED_ON)
 _QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _LONG_QUOTE = re.compile(r"[\"“][^\"”]{40,}[\"”]")
@@ -85,7 +97,9 @@ class Context:
         first = answer.parts[-1] if answer.parts else answer
         if first.model or first.license or first.family or first.candidates:
             members = tuple(c.model for c in first.candidates) if first.candidates else ()
-            return cls(first.model, first.license if not first.model else None, first.family, members, first.topic)
+            return cls(
+                first.model, first.license if not first.model else None, first.family, members, first.topic
+            )
         if first.topic:
             return cls(topic=first.topic)
         return None
@@ -134,9 +148,20 @@ class Matcher:
         for words in kb.quantities.metrics.values():
             cjk.update(t for w in words for t in tokens(w) if is_cjk(t))
         cjk.update(m for m in kb.quantities.multipliers if is_cjk(m))
-        cjk.update(t for syms, _ in kb.quantities.currencies.values() for sym in syms for t in tokens(sym) if is_cjk(t))
-        cjk.update(t for c in kb.places.countries.values() for w in (*c.words, *c.cities, *c.adjectives)
-                   for t in tokens(w) if is_cjk(t))
+        cjk.update(
+            t
+            for syms, _ in kb.quantities.currencies.values()
+            for sym in syms
+            for t in tokens(sym)
+            if is_cjk(t)
+        )
+        cjk.update(
+            t
+            for c in kb.places.countries.values()
+            for w in (*c.words, *c.cities, *c.adjectives)
+            for t in tokens(w)
+            if is_cjk(t)
+        )
         cjk.update(t for r in kb.places.regions.values() for w in r.words for t in tokens(w) if is_cjk(t))
         cjk.update(t for g in kb.general.values() for ph in g.phrasings for t in tokens(ph) if is_cjk(t))
         cjk.update(t for u in kb.uses.values() for w in u.question for t in tokens(w) if is_cjk(t))
@@ -151,7 +176,9 @@ class Matcher:
         # of the knowledge base.
         self._aliases: dict[tuple[str, ...], tuple[str, str, str | None]] = {}
         self._model_keys: dict[str, str] | None = None
-        family_names = {f.id: {tokens(a) for a in f.aliases} for f in kb.families.values() if len(f.members) > 1}
+        family_names = {
+            f.id: {tokens(a) for a in f.aliases} for f in kb.families.values() if len(f.members) > 1
+        }
         for m in kb.models.values():
             # a model whose id is also its family's name ("gemma") is not what the bare name means:
             # the bare name asks which member, like "llama" does
@@ -174,7 +201,9 @@ class Matcher:
                 for alias in (nc.name, *nc.aliases):
                     self._add_alias(alias, NOT_COVERED, fam.id, nc.name)
         self._lengths_by_first = _lengths(self._aliases)
-        self._family_alias_tokens = [t for f in kb.families.values() for t in (tokens(a) for a in (f.id, *f.aliases)) if t]
+        self._family_alias_tokens = [
+            t for f in kb.families.values() for t in (tokens(a) for a in (f.id, *f.aliases)) if t
+        ]
 
         self.topics = PhraseIndex()
         for topic in kb.topics.values():
@@ -182,8 +211,11 @@ class Matcher:
                 self.topics.add(self.tokenizer.tokens(text), topic.id)
             for text in topic.weak_phrasings:
                 self.topics.add(self.tokenizer.tokens(text), topic.id, weak=True)
-        weak_keys = {(topic.id, frozenset(map(topic_stem, self.tokenizer.tokens(t))))
-                     for topic in kb.topics.values() for t in topic.weak_phrasings}
+        weak_keys = {
+            (topic.id, frozenset(map(topic_stem, self.tokenizer.tokens(t))))
+            for topic in kb.topics.values()
+            for t in topic.weak_phrasings
+        }
         for lang in kb.languages.values():
             for tid, phrasings in lang.topics.items():
                 for text in phrasings:
@@ -202,16 +234,34 @@ class Matcher:
         source_words: set[str] = set()
         for body in kb.sources.values():
             source_words.update(tokens(body))
-        place_words = {t for c in kb.places.countries.values() for w in (*c.words, *c.cities, *c.adjectives) for t in tokens(w)}
-        self._known = frozenset(source_words | self.topics.words | self.cards.words | self.general.words
-                                | vocab.CHAT_WORDS | vocab.STOPWORDS | vocab.TECH_CUES | alias_words | place_words
-                                | self.lang.name_suffixes | self.lang.not_models | self.lang.licence_words)
+        place_words = {
+            t
+            for c in kb.places.countries.values()
+            for w in (*c.words, *c.cities, *c.adjectives)
+            for t in tokens(w)
+        }
+        self._known = frozenset(
+            source_words
+            | self.topics.words
+            | self.cards.words
+            | self.general.words
+            | vocab.CHAT_WORDS
+            | vocab.STOPWORDS
+            | vocab.TECH_CUES
+            | alias_words
+            | place_words
+            | self.lang.name_suffixes
+            | self.lang.not_models
+            | self.lang.licence_words
+        )
         # Typo targets, bucketed by first letter: a typo rarely changes the first letter, and scoring one
         # bucket instead of the whole vocabulary keeps the cost flat as the knowledge base grows.
         self._correctable: dict[str, list[str]] = {}
         phrase_words = self.topics.words | self.cards.words
-        for t in sorted({t for t in alias_words if t.isascii() and t.isalpha() and len(t) >= 4}
-                        | {t for t in phrase_words if t.isascii() and t.isalpha() and len(t) >= 5}):
+        for t in sorted(
+            {t for t in alias_words if t.isascii() and t.isalpha() and len(t) >= 4}
+            | {t for t in phrase_words if t.isascii() and t.isalpha() and len(t) >= 5}
+        ):
             self._correctable.setdefault(t[0], []).append(t)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         # For each family, the words that set a member apart once the family name is stripped from its
@@ -225,11 +275,16 @@ class Matcher:
                     toks = tokens(alias)
                     for prefix in prefixes:
                         rest = toks[len(prefix) :]
-                        if prefix and toks[: len(prefix)] == prefix and rest and any(c.isalpha() for c in rest[0]):
+                        if (
+                            prefix
+                            and toks[: len(prefix)] == prefix
+                            and rest
+                            and any(c.isalpha() for c in rest[0])
+                        ):
                             self._family_hints.setdefault(fam.id, []).append((rest, member))
         self._learned = LearnedIndex()
-        for question, model_id, license_id, topic in kb.learned:
-            self.learn(question, model_id, license_id, topic)
+        for question, model_id, license_id, topic_id in kb.learned:
+            self.learn(question, model_id, license_id, topic_id)
 
     # -- names on their own (bot.matching.resolve) ---------------------------------------------------
     def alias_target(self, toks: tuple[str, ...]) -> tuple[str, str, str | None] | None:
@@ -243,8 +298,11 @@ class Matcher:
     def model_alias_keys(self) -> dict[str, str]:
         """Every model alias, normalised, -> model id (for near-miss lookups of a whole name)."""
         if self._model_keys is None:
-            self._model_keys = {" ".join(k): target for k, (kind, target, _) in self._aliases.items()
-                                if kind in (MODEL, DERIVATIVE)}
+            self._model_keys = {
+                " ".join(k): target
+                for k, (kind, target, _) in self._aliases.items()
+                if kind in (MODEL, DERIVATIVE)
+            }
         return self._model_keys
 
     def resolve(self, text: str) -> Resolution:
@@ -268,8 +326,9 @@ class Matcher:
         if len(token) < 4 or not token.isascii() or not token.isalpha() or token in self._known:
             return token
         limit = 1 if strict else 2  # before a version or size, a different name is likelier than a typo
-        hit = process.extractOne(token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance,
-                                 score_cutoff=limit)
+        hit = process.extractOne(
+            token, self._correctable.get(token[0], ()), scorer=Levenshtein.distance, score_cutoff=limit
+        )
         if hit is None:
             return token
         # two edits only for long words, or when the first two letters agree ("lisence" -> "license",
@@ -288,8 +347,11 @@ class Matcher:
             return Answer(UNANSWERED, question, reason="language", language="other")
         pieces = self.lang.split(text) or [text]
         whole = self._parse(text, scope) if len(pieces) > 1 else None
-        if whole is not None and any(m.kind in (MODEL, DERIVATIVE) for m in whole.mentions) \
-                and self._premise(whole.toks, whole.mentions, whole)[1] is not None:
+        if (
+            whole is not None
+            and any(m.kind in (MODEL, DERIVATIVE) for m in whole.mentions)
+            and self._premise(whole.toks, whole.mentions, whole)[1] is not None
+        ):
             pieces = [text]  # "is the code MIT? does that cover the weights of X": one question about X
         if len(pieces) > 1:
             parts: list[Answer] = []
@@ -299,8 +361,11 @@ class Matcher:
                 parts.append(answer)
                 ctx = Context.of(answer) or ctx
             # a part that only sets the scene ("we are based on llama 3.1 now, but ...") is not a question
-            meaningful = [p for p in parts if p.topic or p.general or p.candidates or p.unknown_model
-                          or (p.card and p.reply is not None)]
+            meaningful = [
+                p
+                for p in parts
+                if p.topic or p.general or p.candidates or p.unknown_model or (p.card and p.reply is not None)
+            ]
             distinct = {(p.model, p.license, p.family, p.topic, p.card) for p in meaningful}
             if len(meaningful) > 1 and len(distinct) > 1:
                 merged = tuple(replace(p, question=question) for p in meaningful)
@@ -324,11 +389,15 @@ class Matcher:
         if language != "en":  # "wann" is German, not a typo of "Wan"
             corrected = tuple(raw)
         else:
-            corrected = tuple(self._correct(t, i + 1 < len(raw) and _is_number_or_size(raw[i + 1]))
-                              for i, t in enumerate(raw))
+            corrected = tuple(
+                self._correct(t, i + 1 < len(raw) and _is_number_or_size(raw[i + 1]))
+                for i, t in enumerate(raw)
+            )
         # a word written with accents is not a model's name: Vietnamese "phí" (a fee) is not Phi
         accented = {i for i, w in enumerate(word_of) if _ACCENTED.search(words[w])}
-        mentions = [m for m in self._find_mentions(corrected, scope) if accented.isdisjoint(range(m.start, m.end))]
+        mentions = [
+            m for m in self._find_mentions(corrected, scope) if accented.isdisjoint(range(m.start, m.end))
+        ]
         return _Parsed(text, corrected, words, word_of, mentions, corrected != tuple(raw), language)
 
     def _match_one(self, text: str, context: Context | None, scope: Scope | None, original: str) -> Answer:
@@ -347,8 +416,16 @@ class Matcher:
         taught = self._lookup_learned(" ".join(toks), scope)
         if taught is not None:
             if taught.model is not None and taught.model in kb.models or taught.license in kb.licenses:
-                return self._answer(question, taught.model, taught.license, taught.topic, None, Facts(), 0.95,
-                                    reason="learned")
+                return self._answer(
+                    question,
+                    taught.model,
+                    taught.license,
+                    taught.topic,
+                    None,
+                    Facts(),
+                    0.95,
+                    reason="learned",
+                )
 
         mentions, compound = self._drop_compounds(p)
         covered_tokens = {i for m in mentions if m.kind != LICENSE for i in range(m.start, m.end)}
@@ -356,29 +433,42 @@ class Matcher:
         licence_tokens = {i for m in mentions if m.kind == LICENSE for i in range(m.start, m.end)}
         # a licence's own name ("FLUX.1 [dev] Non-Commercial License") is not the topic, unless nothing else is
         # ("the llama 3.2 acceptable use policy?")
-        topic, topic_conf, why_not = self._find_topic([t for i, t in enumerate(toks)
-                                                       if i not in covered_tokens and i not in licence_tokens])
+        topic, topic_conf, why_not = self._find_topic(
+            [t for i, t in enumerate(toks) if i not in covered_tokens and i not in licence_tokens]
+        )
         if topic is None and licence_tokens:
             topic, topic_conf, why_not = self._find_topic(rest)
         form = self.lang.form(toks, p.text)
         facts = self.finder.find(p.text, toks, covered_tokens, p.language)
         card_cue = bool(self.cards.match(rest))
         general_hits = self.general.match(list(toks))
-        general_id = max(general_hits.values(), key=lambda h: (h.score, h.label)).label if general_hits else None
+        general_id = (
+            max(general_hits.values(), key=lambda h: (h.score, h.label)).label if general_hits else None
+        )
 
         models = _unique(m.target for m in mentions if m.kind in (MODEL, DERIVATIVE))
         licenses = _unique(m.target for m in mentions if m.kind == LICENSE)
         groups = self._groups(mentions, models)
         not_covered = next((m for m in mentions if m.kind == NOT_COVERED), None)
-        named = {i for m in mentions for i in range(m.start, m.end)}  # licences too: "chatglm3-6b license" is known
-        unknown = compound or (None if not_covered else self._unknown_name(p, named, strict=bool(models or groups)))
+        named = {
+            i for m in mentions for i in range(m.start, m.end)
+        }  # licences too: "chatglm3-6b license" is known
+        unknown = compound or (
+            None if not_covered else self._unknown_name(p, named, strict=bool(models or groups))
+        )
         if unknown is not None and not compound and (models or groups) and _BASED_ON_FIRST.intersection(toks):
             unknown = None  # "LLaVA based on Llama 2": the base's terms, said to be for the derivative
         version_unknown = self._unknown_version(toks, mentions)
         if version_unknown is not None:
             unknown, models, groups = version_unknown, [], []
 
-        if not models and len(groups) == 1 and groups[0][0] is not None and not_covered is None and unknown is None:
+        if (
+            not models
+            and len(groups) == 1
+            and groups[0][0] is not None
+            and not_covered is None
+            and unknown is None
+        ):
             hinted = self._member_hint(groups[0][0], toks)
             if hinted is not None:
                 models, groups = [hinted], []
@@ -388,53 +478,114 @@ class Matcher:
         asserted, code_licence = self._premise(toks, mentions, p)
         licence_words = any(t in vocab.LICENSE_WORDS or t in self.lang.licence_words for t in toks)
         stems = [stem(t) for t in toks]
-        if (_has_phrase(stems, self.lang.not_licence) and not (licence_words and form is not None)) or (
-                self.lang.requests.intersection(toks) and form is None) or (
-                len(toks) > LONG_STATEMENT and not self.lang.is_question(toks, p.text, form)):
+        if (
+            (_has_phrase(stems, self.lang.not_licence) and not (licence_words and form is not None))
+            or (self.lang.requests.intersection(toks) and form is None)
+            or (len(toks) > LONG_STATEMENT and not self.lang.is_question(toks, p.text, form))
+        ):
             # "does it support whisper large-v3?", "please make SVD open source", a long remark without a
             # question: not something riderbot was asked
-            return Answer(UNANSWERED, question, reason="off-topic" if not models else "not-a-licence-question",
-                          best_guess=None)
+            return Answer(
+                UNANSWERED,
+                question,
+                reason="off-topic" if not models else "not-a-licence-question",
+                best_guess=None,
+            )
         confidence = topic_conf * (0.9 if p.fuzzy else 1.0)
-        guess = "/".join(x for x in ((models or licenses or [g[0] for g in groups if g[0]] or [None])[0], topic) if x) or None
+        guess = (
+            "/".join(
+                x for x in ((models or licenses or [g[0] for g in groups if g[0]] or [""])[0], topic) if x
+            )
+            or None
+        )
 
         # -- names riderbot knows but has not verified, and names it does not know ----------------------
         if not_covered is not None and (not models or not based_on):
             fam = kb.families[not_covered.target]
             entry = next(n for n in fam.not_covered if n.name == not_covered.label)
-            return Answer(UNANSWERED, question, topic=topic, unknown_model=entry.name, reason="not-covered",
-                          not_covered_url=entry.url, url=entry.url, confidence=confidence, best_guess=guess,
-                          facts=_facts_json(facts), note=entry.license_name)
+            return Answer(
+                UNANSWERED,
+                question,
+                topic=topic,
+                unknown_model=entry.name,
+                reason="not-covered",
+                not_covered_url=entry.url,
+                url=entry.url,
+                confidence=confidence,
+                best_guess=guess,
+                facts=_facts_json(facts),
+                note=entry.license_name,
+            )
         if unknown is not None:
             notes: list[str] = []
             if asserted is not None or code_licence is not None:
                 lic = kb.licenses[asserted or code_licence or ""]
                 if topic is not None and topic in lic.riders and lic.riders[topic].verdict != "not-verified":
                     rider = lic.riders[topic]
-                    notes.append(f"If {unknown}'s own model card really puts its weights under the {lic.name}: "
-                                 f"{strip_yes_no(rider.answer)}")
-            general = "code-vs-weights" if code_licence is not None or general_id == "code-vs-weights" else None
-            return Answer(UNANSWERED, question, topic=topic, unknown_model=unknown, reason="unknown-model",
-                          confidence=confidence, best_guess=guess, notes=tuple(notes), general=general,
-                          premise=kb.licenses[asserted].name if asserted else None, facts=_facts_json(facts))
+                    notes.append(
+                        f"If {unknown}'s own model card really puts its weights under the {lic.name}: "
+                        f"{strip_yes_no(rider.answer)}"
+                    )
+            general = (
+                "code-vs-weights" if code_licence is not None or general_id == "code-vs-weights" else None
+            )
+            return Answer(
+                UNANSWERED,
+                question,
+                topic=topic,
+                unknown_model=unknown,
+                reason="unknown-model",
+                confidence=confidence,
+                best_guess=guess,
+                notes=tuple(notes),
+                general=general,
+                premise=kb.licenses[asserted].name if asserted else None,
+                facts=_facts_json(facts),
+            )
 
         # -- "the code is MIT, does that cover the weights?": the general answer, never the code's licence --
-        if not models and not groups and (code_licence is not None or (general_id == "code-vs-weights" and not licenses)):
+        if (
+            not models
+            and not groups
+            and (code_licence is not None or (general_id == "code-vs-weights" and not licenses))
+        ):
             return self._general(question, "code-vs-weights", form)
         # -- "is it Apache 2?", "are the weights MIT?": a licence named for a model the question does not name --
         weights = any(t in self.lang.weight_words for t in toks)
         code = any(_contains(toks, w) for w in self.lang.code_words)
-        generic = [m for m in mentions if m.kind == LICENSE and not self._names_a_family(toks[m.start:m.end])]
-        if not models and not groups and generic and unknown is None and (
-                weights or any(_contains(toks, d) for d in self.lang.deictic) or any(_SIZE.match(t) for t in toks)
-                or self._licence_asserted(toks, mentions)):
+        generic = [
+            m for m in mentions if m.kind == LICENSE and not self._names_a_family(toks[m.start : m.end])
+        ]
+        if (
+            not models
+            and not groups
+            and generic
+            and unknown is None
+            and (
+                weights
+                or any(_contains(toks, d) for d in self.lang.deictic)
+                or any(_SIZE.match(t) for t in toks)
+                or self._licence_asserted(toks, mentions)
+            )
+        ):
             if weights and (code or general_id == "code-vs-weights"):
                 return self._general(question, "code-vs-weights", form)
-            return Answer(CLARIFY, question, topic=topic, confidence=confidence, reason="no-model", best_guess=guess,
-                          premise=kb.licenses[licenses[0]].name)
+            return Answer(
+                CLARIFY,
+                question,
+                topic=topic,
+                confidence=confidence,
+                reason="no-model",
+                best_guess=guess,
+                premise=kb.licenses[licenses[0]].name,
+            )
         # -- nothing named: the conversation, a general entry, or nothing ----------------------------------
         if not models and not groups and not licenses:
-            if context is not None and context.has_subject and (topic is not None or self._is_follow_up(toks)):
+            if (
+                context is not None
+                and context.has_subject
+                and (topic is not None or self._is_follow_up(toks))
+            ):
                 if topic is None and context.topic is not None and self._is_follow_up(toks):
                     topic, confidence = context.topic, 0.8
                 if topic is not None:
@@ -453,17 +604,35 @@ class Matcher:
                 return Answer(UNANSWERED, question, reason=reason, confidence=confidence, best_guess=guess)
             else:
                 if confidence < ANSWER_THRESHOLD:
-                    return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="unsure",
-                                  best_guess=guess)
-                return Answer(CLARIFY, question, topic=topic, confidence=confidence, reason="no-model", best_guess=guess,
-                              facts=_facts_json(facts))
+                    return Answer(
+                        UNANSWERED,
+                        question,
+                        topic=topic,
+                        confidence=confidence,
+                        reason="unsure",
+                        best_guess=guess,
+                    )
+                return Answer(
+                    CLARIFY,
+                    question,
+                    topic=topic,
+                    confidence=confidence,
+                    reason="no-model",
+                    best_guess=guess,
+                    facts=_facts_json(facts),
+                )
 
         assumed = None
         # -- a subject and no topic: a card, the conversation's topic, or a how-to question -------------------
         if topic is None:
             if why_not == "not-a-licence-question":
-                return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None, reason=why_not,
-                              best_guess=guess)
+                return Answer(
+                    UNANSWERED,
+                    question,
+                    model=models[0] if len(models) == 1 else None,
+                    reason=why_not,
+                    best_guess=guess,
+                )
             if context is not None and context.topic and self._is_follow_up(toks) and not card_cue:
                 topic, confidence = context.topic, 0.8
                 assumed = "topic"
@@ -479,8 +648,13 @@ class Matcher:
                 return self._card(question, models[0], None, asserted, code_licence)
             elif not self._bare(rest) and not (card_cue and self._bare(rest, allow=2)):
                 # "how much VRAM for llama 2 70b": a model in a question that is not about its licence
-                return Answer(UNANSWERED, question, model=models[0] if len(models) == 1 else None,
-                              reason="not-a-licence-question", best_guess=guess)
+                return Answer(
+                    UNANSWERED,
+                    question,
+                    model=models[0] if len(models) == 1 else None,
+                    reason="not-a-licence-question",
+                    best_guess=guess,
+                )
             else:
                 if len(models) == 1:
                     return self._card(question, models[0], None, asserted, code_licence)
@@ -488,17 +662,36 @@ class Matcher:
                     return self._card(question, None, licenses[0], None, None)
                 if groups and not models:
                     members = groups[0][1]
-                    return self._clarify(question, list(members), None, 0.7, "family", guess,
-                                         family=groups[0][0] if len(groups) == 1 else None)
+                    return self._clarify(
+                        question,
+                        list(members),
+                        None,
+                        0.7,
+                        "family",
+                        guess,
+                        family=groups[0][0] if len(groups) == 1 else None,
+                    )
                 return self._clarify(question, models, None, 0.7, "several-models", guess)
         if confidence < ANSWER_THRESHOLD and assumed is None:
-            return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="unsure", best_guess=guess)
+            return Answer(
+                UNANSWERED, question, topic=topic, confidence=confidence, reason="unsure", best_guess=guess
+            )
 
         # -- one model ------------------------------------------------------------------------------------
         if len(models) == 1:
             extra = self._premise_notes(models[0], asserted, code_licence)
-            answer = self._answer(question, models[0], None, topic, form, facts, confidence, based_on=based_on,
-                                  notes=extra, asserted=asserted)
+            answer = self._answer(
+                question,
+                models[0],
+                None,
+                topic,
+                form,
+                facts,
+                confidence,
+                based_on=based_on,
+                notes=extra,
+                asserted=asserted,
+            )
             if assumed == "topic":
                 answer = replace(answer, assumed=self._assumed_line(answer, "topic"))
             return answer
@@ -507,16 +700,28 @@ class Matcher:
             return self._compare(question, models, topic, form, facts, confidence)
         # -- a family or series ----------------------------------------------------------------------------
         if groups:
-            family_id, members = groups[0] if len(groups) == 1 else (None, tuple(m for g in groups for m in g[1]))
+            family_id, members = (
+                groups[0] if len(groups) == 1 else (None, tuple(m for g in groups for m in g[1]))
+            )
             if len(members) == 1 and not (family_id and kb.families[family_id].not_covered):
                 return self._answer(question, members[0], None, topic, form, facts, confidence * 0.95)
-            if len(members) == 1:  # "ChatGLM": riderbot knows ChatGLM3-6B, but ChatGLM-6B and others are not verified
-                return self._clarify(question, list(members), topic, confidence, "family", guess, family=family_id)
+            if (
+                len(members) == 1
+            ):  # "ChatGLM": riderbot knows ChatGLM3-6B, but ChatGLM-6B and others are not verified
+                return self._clarify(
+                    question, list(members), topic, confidence, "family", guess, family=family_id
+                )
             return self._family(question, family_id, members, topic, form, facts, confidence, guess)
         if len(licenses) == 1:
             return self._answer(question, None, licenses[0], topic, form, facts, confidence)
-        return Answer(UNANSWERED, question, topic=topic, confidence=confidence, reason="several-licenses",
-                      best_guess=guess)
+        return Answer(
+            UNANSWERED,
+            question,
+            topic=topic,
+            confidence=confidence,
+            reason="several-licenses",
+            best_guess=guess,
+        )
 
     # -- pieces of a decision ----------------------------------------------------------------------------
     def _lookup_learned(self, norm: str, scope: Scope | None) -> Taught | None:
@@ -532,7 +737,9 @@ class Matcher:
         scoped = scope.aliases if scope is not None and scope.aliases else None
         scoped_lengths = _lengths({k: None for k in scoped}) if scoped else {}
         for i in range(n):
-            lengths = sorted({*self._lengths_by_first.get(toks[i], ()), *scoped_lengths.get(toks[i], ())}, reverse=True)
+            lengths = sorted(
+                {*self._lengths_by_first.get(toks[i], ()), *scoped_lengths.get(toks[i], ())}, reverse=True
+            )
             for length in lengths:
                 if i + length > n:
                     continue
@@ -548,10 +755,10 @@ class Matcher:
         taken: set[int] = set()
         chosen = []
         for m in found:
-            span = range(m.start, m.end)
-            if taken.isdisjoint(span):
+            covered = range(m.start, m.end)
+            if taken.isdisjoint(covered):
                 chosen.append(m)
-                taken.update(span)
+                taken.update(covered)
         chosen.sort(key=lambda m: m.start)
         return chosen
 
@@ -629,7 +836,11 @@ class Matcher:
         confidence = min(1.0, 0.45 + 0.35 * best.score)
         if best.weak_only:
             confidence = min(confidence, 0.6)
-        if len(candidates) > 1 and candidates[1].score >= best.score and candidates[1].weak_only == best.weak_only:
+        if (
+            len(candidates) > 1
+            and candidates[1].score >= best.score
+            and candidates[1].weak_only == best.weak_only
+        ):
             confidence *= 0.85
         return best.label, confidence, ""
 
@@ -647,16 +858,19 @@ class Matcher:
                 continue
             unknown_part = [t for t in alpha if t not in self._known]
             has_digit = any(any(c.isdigit() for c in t) for t in wtoks) and not all(
-                _is_number_or_size(t) or t in vocab.STOPWORDS for t in wtoks)
+                _is_number_or_size(t) or t in vocab.STOPWORDS for t in wtoks
+            )
             joined = bool(re.search(r"[A-Za-z0-9][-_/.][A-Za-z0-9]", word))
             camel = bool(_CAMEL.search(word)) and len(word) >= 4
             capitals = word.isupper() and len(alpha[0]) >= 4 and word.isalpha()
             next_word = p.words[wid + 1].lower() if wid + 1 < len(p.words) else ""
             next_toks = self.tokenizer.tokens(next_word)
             # "Zephyr model", "Ministral 8B": a word right before "model" or a version or size
-            marked = len(word) >= 3 and (next_word in self.lang.model_markers or (
-                bool(next_toks) and next_toks[0] in self.lang.model_markers) or (
-                bool(next_toks) and all(_SIZE.match(t) or t == "v" for t in next_toks)))
+            marked = len(word) >= 3 and (
+                next_word in self.lang.model_markers
+                or (bool(next_toks) and next_toks[0] in self.lang.model_markers)
+                or (bool(next_toks) and all(_SIZE.match(t) or t == "v" for t in next_toks))
+            )
             if strict:  # beside a known model, only a name that looks like a model's: "XTTS-v2", "Foo-7B", "Bar model"
                 camel = capitals = False
             if (has_digit and alpha) or ((joined or camel or capitals or marked) and unknown_part):
@@ -668,21 +882,26 @@ class Matcher:
         return None
 
     def _unknown_version(self, toks: tuple[str, ...], mentions: list[Mention]) -> str | None:
-        """"llama 5", "phi-3": a known name followed by a version number no alias has is a different
+        """ "llama 5", "phi-3": a known name followed by a version number no alias has is a different
         model, never a typo for the one riderbot knows."""
         for mention in mentions:
-            if mention.kind in (FAMILY, MODEL, SERIES) and mention.end < len(toks) and _is_version(toks, mention.end):
+            if (
+                mention.kind in (FAMILY, MODEL, SERIES)
+                and mention.end < len(toks)
+                and _is_version(toks, mention.end)
+            ):
                 return " ".join(toks[mention.start : mention.end + 1])
         return None
 
     def _member_hint(self, family_id: str, toks: tuple[str, ...]) -> str | None:
-        """"deepseek ... r1": a family name plus a member's distinguishing words picks that member."""
+        """ "deepseek ... r1": a family name plus a member's distinguishing words picks that member."""
         hits = {m for hint, m in self._family_hints.get(family_id, ()) if _contains(toks, hint)}
         return hits.pop() if len(hits) == 1 else None
 
-    def _based_on(self, p: _Parsed, mentions: list[Mention], models: list[str],
-                  based_on: str | None) -> tuple[list[str], str | None]:
-        """"LLaVA based on Llama 2": the name right after "based on" is the base whose terms bind the
+    def _based_on(
+        self, p: _Parsed, mentions: list[Mention], models: list[str], based_on: str | None
+    ) -> tuple[list[str], str | None]:
+        """ "LLaVA based on Llama 2": the name right after "based on" is the base whose terms bind the
         name before it. "We are based on llama 3.1, but can I train on llama 2 outputs?": the name before
         is no model, so the base is context and the question is about the other model."""
         toks = p.toks
@@ -726,7 +945,9 @@ class Matcher:
         word = p.words[p.word_of[j]]
         return word or None
 
-    def _premise(self, toks: tuple[str, ...], mentions: list[Mention], p: _Parsed) -> tuple[str | None, str | None]:
+    def _premise(
+        self, toks: tuple[str, ...], mentions: list[Mention], p: _Parsed
+    ) -> tuple[str | None, str | None]:
         """(the licence the question asserts for the model, the licence it says the code or repo has)."""
         asserted = code = None
         subjects = [m for m in mentions if m.kind in (MODEL, DERIVATIVE, FAMILY, SERIES)]
@@ -737,9 +958,13 @@ class Matcher:
                 continue
             after = toks[lic.end : lic.end + 1]
             before_subject = any(s.end <= lic.start and lic.start - s.end <= 6 for s in subjects) or (
-                not subjects and any(w for w in p.words[: p.word_of[lic.start]] if w))
-            cue = any(t in self.lang.premise for t in window) or any(s.end == lic.start for s in subjects) or (
-                after and after[0] in ("licensed", "license", "licenced"))
+                not subjects and any(w for w in p.words[: p.word_of[lic.start]] if w)
+            )
+            cue = (
+                any(t in self.lang.premise for t in window)
+                or any(s.end == lic.start for s in subjects)
+                or (after and after[0] in ("licensed", "license", "licenced"))
+            )
             if cue and (before_subject or after and after[0] in ("licensed", "licenced")):
                 asserted = asserted or lic.target
         return asserted, code
@@ -750,7 +975,7 @@ class Matcher:
         return any(_contains(span, alias) for alias in self._family_alias_tokens)
 
     def _licence_asserted(self, toks: tuple[str, ...], mentions: list[Mention]) -> bool:
-        """"the license is MIT", "看协议是Apache-2.0": a licence stated for something the question does not name."""
+        """ "the license is MIT", "看协议是Apache-2.0": a licence stated for something the question does not name."""
         words = vocab.LICENSE_WORDS | self.lang.licence_words | {"license", "licensed"}
         for lic in (m for m in mentions if m.kind == LICENSE):
             window = toks[max(0, lic.start - 3) : lic.start]
@@ -769,15 +994,21 @@ class Matcher:
             base = kb.models[base].base
         notes = []
         if asserted is not None and asserted not in ok:
-            notes.append(f"Careful: {model.name} is not under the {kb.licenses[asserted].name}; its weights are "
-                         f"under the {own.name}, and that is what this answer is about.")
+            notes.append(
+                f"Careful: {model.name} is not under the {kb.licenses[asserted].name}; its weights are "
+                f"under the {own.name}, and that is what this answer is about."
+            )
         if code is not None:
             if code in ok:
-                notes.append(f"{model.name}'s weights are under the {own.name} as well, but it is the weights' "
-                             "licence that decides, not the repository's.")
+                notes.append(
+                    f"{model.name}'s weights are under the {own.name} as well, but it is the weights' "
+                    "licence that decides, not the repository's."
+                )
             else:
-                notes.append(f"The {kb.licenses[code].name} of the code does not cover the weights: {model.name}'s "
-                             f"weights are under the {own.name}.")
+                notes.append(
+                    f"The {kb.licenses[code].name} of the code does not cover the weights: {model.name}'s "
+                    f"weights are under the {own.name}."
+                )
         return tuple(notes)
 
     def _bare(self, rest: list[str], allow: int = 0) -> bool:
@@ -785,8 +1016,14 @@ class Matcher:
         at most ``allow`` other words: no technical word, no content word beyond chat."""
         if any(t in vocab.TECH_CUES for t in rest) or _has_phrase(rest, vocab.TECH_PHRASES):
             return False
-        content = [t for t in rest if t not in vocab.STOPWORDS and t not in self.cards.words
-                   and t not in self.lang.chatter and not _is_number_or_size(t)]
+        content = [
+            t
+            for t in rest
+            if t not in vocab.STOPWORDS
+            and t not in self.cards.words
+            and t not in self.lang.chatter
+            and not _is_number_or_size(t)
+        ]
         return len(content) <= allow
 
     def _is_follow_up(self, toks: tuple[str, ...]) -> bool:
@@ -798,11 +1035,13 @@ class Matcher:
         return versions[0] if versions else None
 
     def _bare_version_in_context(self, toks: tuple[str, ...], context: Context | None) -> str | None:
-        """"and 3.1?" after a Llama question: the version within the conversation's family."""
+        """ "and 3.1?" after a Llama question: the version within the conversation's family."""
         if context is None:
             return None
         version = self._bare_version(toks)
-        family_id = context.family or (self.kb.models[context.model].family if context.model in self.kb.models else None)
+        family_id = context.family or (
+            self.kb.models[context.model].family if context.model in self.kb.models else None
+        )
         if version is None or family_id is None:
             return None
         fam = self.kb.families[family_id]
@@ -813,17 +1052,34 @@ class Matcher:
         return None
 
     # -- building answers ----------------------------------------------------------------------------
-    def answer_for(self, question: str, model_id: str | None, license_id: str | None, topic: str | None,
-                   reason: str = "picked") -> Answer:
+    def answer_for(
+        self,
+        question: str,
+        model_id: str | None,
+        license_id: str | None,
+        topic: str | None,
+        reason: str = "picked",
+    ) -> Answer:
         """The answer for a model (or licence) and topic already chosen, e.g. by a clarify button; no
         topic gives the licence card."""
         if topic is None:
             return self._card(question, model_id, license_id if model_id is None else None, None, None)
         return self._answer(question, model_id, license_id, topic, None, Facts(), 1.0, reason=reason)
 
-    def _answer(self, question: str, model_id: str | None, license_id: str | None, topic: str, form: str | None,
-                facts: Facts, confidence: float, based_on: str | None = None, reason: str | None = None,
-                notes: tuple[str, ...] = (), asserted: str | None = None) -> Answer:
+    def _answer(
+        self,
+        question: str,
+        model_id: str | None,
+        license_id: str | None,
+        topic: str,
+        form: str | None,
+        facts: Facts,
+        confidence: float,
+        based_on: str | None = None,
+        reason: str | None = None,
+        notes: tuple[str, ...] = (),
+        asserted: str | None = None,
+    ) -> Answer:
         kb = self.kb
         lic = kb.licenses[license_id] if license_id else kb.license_of(model_id or "")
         subject = kb.models[model_id].name if model_id else lic.name
@@ -831,14 +1087,35 @@ class Matcher:
         premise = kb.licenses[asserted].name if asserted and notes else None
         if not outcome.verified:
             rider = kb.rider(model_id, None if model_id else lic.id, topic)
-            return Answer(UNANSWERED, question, model=model_id, license=lic.id, topic=topic, verdict="not-verified",
-                          answer=rider.answer if rider else None, url=lic.url, confidence=confidence,
-                          reason="not-verified" if rider else "no-rider", best_guess=f"{model_id or lic.id}/{topic}")
-        return self._from_outcome(question, model_id, lic.id, outcome, confidence, based_on, reason, notes, premise)
+            return Answer(
+                UNANSWERED,
+                question,
+                model=model_id,
+                license=lic.id,
+                topic=topic,
+                verdict="not-verified",
+                answer=rider.answer if rider else None,
+                url=lic.url,
+                confidence=confidence,
+                reason="not-verified" if rider else "no-rider",
+                best_guess=f"{model_id or lic.id}/{topic}",
+            )
+        return self._from_outcome(
+            question, model_id, lic.id, outcome, confidence, based_on, reason, notes, premise
+        )
 
-    def _from_outcome(self, question: str, model_id: str | None, license_id: str, outcome: Outcome, confidence: float,
-                      based_on: str | None = None, reason: str | None = None, notes: tuple[str, ...] = (),
-                      premise: str | None = None) -> Answer:
+    def _from_outcome(
+        self,
+        question: str,
+        model_id: str | None,
+        license_id: str,
+        outcome: Outcome,
+        confidence: float,
+        based_on: str | None = None,
+        reason: str | None = None,
+        notes: tuple[str, ...] = (),
+        premise: str | None = None,
+    ) -> Answer:
         lic = self.kb.licenses[license_id]
         # a wrong premise is corrected first; the reply to "X is MIT, right?" is no
         reply, lead = outcome.reply, outcome.lead
@@ -865,8 +1142,14 @@ class Matcher:
             facts=outcome.facts,
         )
 
-    def _card(self, question: str, model_id: str | None, license_id: str | None, asserted: str | None,
-              code: str | None) -> Answer:
+    def _card(
+        self,
+        question: str,
+        model_id: str | None,
+        license_id: str | None,
+        asserted: str | None,
+        code: str | None,
+    ) -> Answer:
         kb = self.kb
         lic = kb.licenses[license_id] if license_id else kb.license_of(model_id or "")
         notes = self._premise_notes(model_id, asserted, code) if model_id else ()
@@ -877,26 +1160,53 @@ class Matcher:
             reply = "yes" if said == model.license else "no"
         subject = kb.models[model_id].name if model_id else lic.name
         lead = LEADS[reply] if reply else f"{subject}: {lic.name}"
-        body = (f"{subject} is under the {lic.name} ({lic.version})." if model_id else f"The {lic.name} ({lic.version}).")
+        body = (
+            f"{subject} is under the {lic.name} ({lic.version})."
+            if model_id
+            else f"The {lic.name} ({lic.version})."
+        )
         if reply == "no" and asserted is not None:  # the correction is the answer itself
             body = f"{subject} is under the {lic.name} ({lic.version}), not the {kb.licenses[asserted].name}."
             notes = self._premise_notes(model_id, None, code) if model_id else ()
         evidence = kb.models[model_id].license_evidence if model_id else ()
-        return Answer(ANSWERED, question, model=model_id, license=lic.id, topic=None, answer=body, url=lic.url,
-                      confidence=0.9, card=True, reply=reply, lead=lead, notes=notes,
-                      quotes=evidence[:1],
-                      premise=kb.licenses[asserted].name if asserted and reply == "no" else None,
-                      best_guess=f"{model_id or lic.id}/card")
+        return Answer(
+            ANSWERED,
+            question,
+            model=model_id,
+            license=lic.id,
+            topic=None,
+            answer=body,
+            url=lic.url,
+            confidence=0.9,
+            card=True,
+            reply=reply,
+            lead=lead,
+            notes=notes,
+            quotes=evidence[:1],
+            premise=kb.licenses[asserted].name if asserted and reply == "no" else None,
+            best_guess=f"{model_id or lic.id}/card",
+        )
 
     def _general(self, question: str, entry_id: str, form: str | None = None) -> Answer:
         entry = self.kb.general[entry_id]
         reply = entry.replies.get(form or "", entry.reply) if form != "open" else None
-        return Answer(ANSWERED, question, general=entry_id, answer=entry.answer, details=entry.details,
-                      quotes=entry.quotes, reply=reply, lead=LEADS[reply] if reply else None,
-                      confidence=0.8, reason="general", best_guess=f"general/{entry_id}")
+        return Answer(
+            ANSWERED,
+            question,
+            general=entry_id,
+            answer=entry.answer,
+            details=entry.details,
+            quotes=entry.quotes,
+            reply=reply,
+            lead=LEADS[reply] if reply else None,
+            confidence=0.8,
+            reason="general",
+            best_guess=f"general/{entry_id}",
+        )
 
-    def _from_context(self, question: str, context: Context, topic: str, form: str | None, facts: Facts,
-                      confidence: float) -> Answer:
+    def _from_context(
+        self, question: str, context: Context, topic: str, form: str | None, facts: Facts, confidence: float
+    ) -> Answer:
         if context.model is not None and context.model in self.kb.models:
             answer = self._answer(question, context.model, None, topic, form, facts, max(confidence, 0.8))
         elif context.license is not None and context.license in self.kb.licenses:
@@ -908,25 +1218,53 @@ class Matcher:
 
     def _assumed_line(self, answer: Answer, what: str) -> str:
         kb = self.kb
-        subject = (kb.models[answer.model].name if answer.model else kb.licenses[answer.license].name if answer.license
-                   else kb.families[answer.family].name if answer.family else "")
+        subject = (
+            kb.models[answer.model].name
+            if answer.model
+            else kb.licenses[answer.license].name
+            if answer.license
+            else kb.families[answer.family].name
+            if answer.family
+            else ""
+        )
         topic = kb.topics[answer.topic].name.lower() if answer.topic in kb.topics else ""
         return f"{subject} — {topic}, following your earlier question" if subject and topic else ""
 
-    def _family(self, question: str, family_id: str | None, members: tuple[str, ...], topic: str, form: str | None,
-                facts: Facts, confidence: float, guess: str | None) -> Answer:
+    def _family(
+        self,
+        question: str,
+        family_id: str | None,
+        members: tuple[str, ...],
+        topic: str,
+        form: str | None,
+        facts: Facts,
+        confidence: float,
+        guess: str | None,
+    ) -> Answer:
         """One answer for the whole family when every member gives the same reply; else ask which."""
         kb = self.kb
         outcomes = {m: self.replier.decide(m, None, topic, form, facts, kb.models[m].name) for m in members}
         replies = {o.reply for o in outcomes.values()}
         verified = all(o.verified for o in outcomes.values())
         candidates = tuple(Candidate(m, topic, o.verdict, o.reply) for m, o in outcomes.items())
-        same = verified and len(replies) == 1 and (None not in replies or len({o.verdict for o in outcomes.values()}) == 1)
+        same = (
+            verified
+            and len(replies) == 1
+            and (None not in replies or len({o.verdict for o in outcomes.values()}) == 1)
+        )
         if not same or len(members) < 2:
-            return self._clarify(question, list(members), topic, confidence, "family", guess, family=family_id,
-                                 outcomes=outcomes)
+            return self._clarify(
+                question,
+                list(members),
+                topic,
+                confidence,
+                "family",
+                guess,
+                family=family_id,
+                outcomes=outcomes,
+            )
         first = outcomes[members[0]]
-        name = (kb.families[family_id].name if family_id else "these models")
+        name = kb.families[family_id].name if family_id else "these models"
         names = ", ".join(kb.models[m].name for m in members)
         body = f"the same for every {name} model I know ({names}): {first.body}"
         quotes: list = []
@@ -937,28 +1275,66 @@ class Matcher:
                 seen_licences.add(lid)
                 quotes.append(outcomes[m].quotes[0])
         lic = kb.license_of(members[0])
-        return Answer(ANSWERED, question, topic=first.topic, verdict=first.verdict, answer=body, quotes=tuple(quotes[:3]),
-                      url=lic.url, confidence=confidence, family=family_id, members=candidates, reply=first.reply,
-                      lead=first.lead, reason="family", best_guess=f"{family_id}/{topic}", facts=first.facts,
-                      details=None if len(seen_licences) > 1 else first.details)
+        return Answer(
+            ANSWERED,
+            question,
+            topic=first.topic,
+            verdict=first.verdict,
+            answer=body,
+            quotes=tuple(quotes[:3]),
+            url=lic.url,
+            confidence=confidence,
+            family=family_id,
+            members=candidates,
+            reply=first.reply,
+            lead=first.lead,
+            reason="family",
+            best_guess=f"{family_id}/{topic}",
+            facts=first.facts,
+            details=None if len(seen_licences) > 1 else first.details,
+        )
 
-    def _compare(self, question: str, models: list[str], topic: str, form: str | None, facts: Facts,
-                 confidence: float) -> Answer:
+    def _compare(
+        self, question: str, models: list[str], topic: str, form: str | None, facts: Facts, confidence: float
+    ) -> Answer:
         parts = tuple(self._answer(question, m, None, topic, form, facts, confidence) for m in models[:10])
         if any(p.status != ANSWERED for p in parts):
             return self._clarify(question, models, topic, confidence, "several-models", None)
         return replace(parts[0], compare=True, parts=parts)
 
-    def _clarify(self, question: str, models: list[str], topic: str | None, confidence: float, reason: str,
-                 guess: str | None, family: str | None = None, outcomes: dict[str, Outcome] | None = None) -> Answer:
+    def _clarify(
+        self,
+        question: str,
+        models: list[str],
+        topic: str | None,
+        confidence: float,
+        reason: str,
+        guess: str | None,
+        family: str | None = None,
+        outcomes: dict[str, Outcome] | None = None,
+    ) -> Answer:
         candidates = []
         for m in models:
             rider = self.kb.models[m].riders.get(topic) if topic else None
             out = outcomes.get(m) if outcomes else None
-            candidates.append(Candidate(m, topic, out.verdict if out else rider.verdict if rider else None,
-                                        out.reply if out else None))
-        return Answer(CLARIFY, question, topic=topic, candidates=tuple(candidates), confidence=confidence, reason=reason,
-                      best_guess=guess, family=family)
+            candidates.append(
+                Candidate(
+                    m,
+                    topic,
+                    out.verdict if out else rider.verdict if rider else None,
+                    out.reply if out else None,
+                )
+            )
+        return Answer(
+            CLARIFY,
+            question,
+            topic=topic,
+            candidates=tuple(candidates),
+            confidence=confidence,
+            reason=reason,
+            best_guess=guess,
+            family=family,
+        )
 
 
 def _lengths(aliases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
@@ -980,7 +1356,9 @@ def _unquoted(question: str) -> str:
     return stripped if stripped.strip() else question
 
 
-_QUANTITY = frozenset("k m million millions billion thousand hundred users user mau maus dollars usd eur gb mb tokens percent".split())
+_QUANTITY = frozenset(
+    "k m million millions billion thousand hundred users user mau maus dollars usd eur gb mb tokens percent".split()
+)
 
 
 def _is_number_or_size(tok: str) -> bool:

@@ -83,14 +83,21 @@ class PhraseIndex:
         weak: dict[str, set[str]] = {}
         for index, count in counts.items():
             p = self._phrasings[index]
-            if count == len(p.key) and (p.key is p.stems or p.stems <= positions.keys()) \
-                    and _close_together(p.stems, positions):
+            if (
+                count == len(p.key)
+                and (p.key is p.stems or p.stems <= positions.keys())
+                and _close_together(p.stems, positions)
+            ):
                 (weak if p.weak else strong).setdefault(p.label, set()).update(p.stems)
         out = {}
         for label in {*strong, *weak}:
             used = strong.get(label) or weak[label]
-            out[label] = Hit(label, sum(stem_weight(s) for s in used), label not in strong,
-                             frozenset(strong.get(label, set()) | weak.get(label, set())))
+            out[label] = Hit(
+                label,
+                sum(stem_weight(s) for s in used),
+                label not in strong,
+                frozenset(strong.get(label, set()) | weak.get(label, set())),
+            )
         return out
 
 

@@ -68,7 +68,7 @@ def fmt_number(value: float) -> str:
 
 
 def threshold_text(t: Threshold) -> str:
-    """"700 million monthly active users", "US$1 million in annual revenue"."""
+    """ "700 million monthly active users", "US$1 million in annual revenue"."""
     amount = fmt_number(t.value)
     if t.currency:
         symbol = "US$" if t.currency == "USD" else f"{t.currency} "
@@ -81,8 +81,15 @@ class Replier:
         self.kb = kb
         self.finder = finder
 
-    def decide(self, model_id: str | None, license_id: str | None, topic: str, form: str | None,
-               facts: Facts, subject: str) -> Outcome:
+    def decide(
+        self,
+        model_id: str | None,
+        license_id: str | None,
+        topic: str,
+        form: str | None,
+        facts: Facts,
+        subject: str,
+    ) -> Outcome:
         """The outcome for one model (or licence) and topic; for a model with a base, the stricter of
         its own and the base's, with the base's terms as a note."""
         own = self._decide_one(model_id, license_id, topic, form, facts, subject)
@@ -92,25 +99,48 @@ class Replier:
         base = self.kb.models[model.base]
         theirs = self._decide_one(base.id, None, own.topic, form, facts, base.name)
         if not theirs.verified:
-            note = (f"{subject} is built on {base.name}, whose terms riderbot has not verified: "
-                    "they may add conditions.")
-            return _replace(own, reply=DEPENDS if own.reply is not None else None,
-                            lead=LEADS[DEPENDS] if own.reply is not None else own.lead, notes=(*own.notes, note))
+            note = (
+                f"{subject} is built on {base.name}, whose terms riderbot has not verified: "
+                "they may add conditions."
+            )
+            return _replace(
+                own,
+                reply=DEPENDS if own.reply is not None else None,
+                lead=LEADS[DEPENDS] if own.reply is not None else own.lead,
+                notes=(*own.notes, note),
+            )
         base_lic = self.kb.license_of(base.id)
         note = f"Its base model {base.name} is under the {base_lic.name}: " + (
-            f"{LEADS[theirs.reply].lower()}, {theirs.body[:1].lower()}{theirs.body[1:]}" if theirs.reply else theirs.body)
+            f"{LEADS[theirs.reply].lower()}, {theirs.body[:1].lower()}{theirs.body[1:]}"
+            if theirs.reply
+            else theirs.body
+        )
         reply = stricter(own.reply, theirs.reply)
         quotes = own.quotes + tuple(q for q in theirs.quotes[:1] if q not in own.quotes)
-        return _replace(own, reply=reply, lead=LEADS[reply] if reply else own.lead, quotes=quotes,
-                        notes=(*own.notes, note))
+        return _replace(
+            own,
+            reply=reply,
+            lead=LEADS[reply] if reply else own.lead,
+            quotes=quotes,
+            notes=(*own.notes, note),
+        )
 
-    def _decide_one(self, model_id: str | None, license_id: str | None, topic: str, form: str | None,
-                    facts: Facts, subject: str) -> Outcome:
+    def _decide_one(
+        self,
+        model_id: str | None,
+        license_id: str | None,
+        topic: str,
+        form: str | None,
+        facts: Facts,
+        subject: str,
+    ) -> Outcome:
         kb = self.kb
         lic = kb.licenses[license_id] if license_id else kb.license_of(model_id or "")
         rider = kb.rider(model_id, None if model_id else lic.id, topic)
         if rider is None or rider.verdict == "not-verified":
-            return Outcome(topic, "not-verified", None, None, rider.answer if rider else "", (), verified=False)
+            return Outcome(
+                topic, "not-verified", None, None, rider.answer if rider else "", (), verified=False
+            )
         candidates: list[Outcome] = []
         if facts.uses and topic in ("acceptable-use", "commercial-use"):
             candidates.append(self._use(model_id, lic.id, facts.uses[0], form, subject))
@@ -134,7 +164,9 @@ class Replier:
             return _replace(primary, notes=(*primary.notes, *others))
         return self._plain(rider, topic, form, lic.thresholds)
 
-    def _plain(self, rider: Rider, topic: str, form: str | None, thresholds: tuple[Threshold, ...]) -> Outcome:
+    def _plain(
+        self, rider: Rider, topic: str, form: str | None, thresholds: tuple[Threshold, ...]
+    ) -> Outcome:
         t = self.kb.topics[topic]
         form = form or t.form
         body = strip_yes_no(rider.answer)
@@ -142,16 +174,34 @@ class Replier:
             lead = t.open_leads.get(rider.verdict)
             if topic == "user-threshold" and thresholds:
                 lead = "; ".join(threshold_text(x) for x in thresholds)
-            return Outcome(topic, rider.verdict, None, lead, body if lead else body[:1].upper() + body[1:],
-                           rider.quotes, details=rider.details, note=rider.note)
+            return Outcome(
+                topic,
+                rider.verdict,
+                None,
+                lead,
+                body if lead else body[:1].upper() + body[1:],
+                rider.quotes,
+                details=rider.details,
+                note=rider.note,
+            )
         # a topic without its own "is it banned?" rule reads it as "is it restricted?"
         rules = t.replies.get(form) or (t.replies.get(RESTRICTION) if form in (BAN, COST) else None) or {}
         reply = rider.reply.get(form) or rules.get(rider.verdict) or DEPENDS
-        return Outcome(topic, rider.verdict, reply, LEADS[reply], body, rider.quotes, details=rider.details,
-                       note=rider.note)
+        return Outcome(
+            topic,
+            rider.verdict,
+            reply,
+            LEADS[reply],
+            body,
+            rider.quotes,
+            details=rider.details,
+            note=rider.note,
+        )
 
     # -- a use named in the question ----------------------------------------------------------------
-    def _use(self, model_id: str | None, license_id: str, use_id: str, form: str | None, subject: str) -> Outcome:
+    def _use(
+        self, model_id: str | None, license_id: str, use_id: str, form: str | None, subject: str
+    ) -> Outcome:
         kb = self.kb
         use = kb.uses[use_id]
         rider = kb.rider(model_id, None if model_id else license_id, "acceptable-use")
@@ -164,24 +214,54 @@ class Replier:
             clause = self.finder.policy_clause(tuple(q.source for q in rider.quotes), use_id)
             if clause is not None and not clause.qualified:
                 body = f"{subject}'s licence forbids it for {use.name}: the {lic_name} rules it out in so many words."
-                return Outcome("acceptable-use", rider.verdict, banned_reply, LEADS[banned_reply], body,
-                               (clause.quote,), facts=facts)
+                return Outcome(
+                    "acceptable-use",
+                    rider.verdict,
+                    banned_reply,
+                    LEADS[banned_reply],
+                    body,
+                    (clause.quote,),
+                    facts=facts,
+                )
             if clause is not None:
-                body = (f"the {lic_name} does not ban {use.name} as such, but it forbids a form of it (below); "
-                        "whether your use falls under it depends on what exactly you do.")
-                return Outcome("acceptable-use", rider.verdict, DEPENDS, LEADS[DEPENDS], body, (clause.quote,),
-                               facts=facts)
-            body = (f"the {lic_name} acceptable-use rules don't name {use.name}, but they do forbid other uses "
-                    "(below), and the law still applies: check that your use is not one of them.")
-            return Outcome("acceptable-use", rider.verdict, DEPENDS, LEADS[DEPENDS], body, rider.quotes[:2], facts=facts)
-        body = (f"the {lic_name} has no acceptable-use policy, so it does not forbid {use.name} "
-                "(the law and any policy of your own still apply).")
-        return Outcome("acceptable-use", rider.verdict, allowed_reply, LEADS[allowed_reply], body, rider.quotes,
-                       facts=facts)
+                body = (
+                    f"the {lic_name} does not ban {use.name} as such, but it forbids a form of it (below); "
+                    "whether your use falls under it depends on what exactly you do."
+                )
+                return Outcome(
+                    "acceptable-use",
+                    rider.verdict,
+                    DEPENDS,
+                    LEADS[DEPENDS],
+                    body,
+                    (clause.quote,),
+                    facts=facts,
+                )
+            body = (
+                f"the {lic_name} acceptable-use rules don't name {use.name}, but they do forbid other uses "
+                "(below), and the law still applies: check that your use is not one of them."
+            )
+            return Outcome(
+                "acceptable-use", rider.verdict, DEPENDS, LEADS[DEPENDS], body, rider.quotes[:2], facts=facts
+            )
+        body = (
+            f"the {lic_name} has no acceptable-use policy, so it does not forbid {use.name} "
+            "(the law and any policy of your own still apply)."
+        )
+        return Outcome(
+            "acceptable-use",
+            rider.verdict,
+            allowed_reply,
+            LEADS[allowed_reply],
+            body,
+            rider.quotes,
+            facts=facts,
+        )
 
     # -- a number stated in the question --------------------------------------------------------------
-    def _quantity(self, model_id: str | None, license_id: str, q: Quantity, form: str | None,
-                  subject: str) -> Outcome | None:
+    def _quantity(
+        self, model_id: str | None, license_id: str, q: Quantity, form: str | None, subject: str
+    ) -> Outcome | None:
         kb = self.kb
         lic = kb.licenses[license_id]
         above_reply = YES if form in NEGATIVE_FORMS else NO
@@ -199,30 +279,50 @@ class Replier:
             if q.metric == "daily-active-users" and t.metric == "monthly-active-users" and ratio < 1:
                 # daily users say little about monthly ones unless far below
                 if ratio * 30 >= 1:
-                    body = (f"{q.text} daily users could mean more than {limit}{when}, the {lic.name}'s limit; "
-                            f"above it {t.above}.{who}")
-                    return Outcome("user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts)
+                    body = (
+                        f"{q.text} daily users could mean more than {limit}{when}, the {lic.name}'s limit; "
+                        f"above it {t.above}.{who}"
+                    )
+                    return Outcome(
+                        "user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts
+                    )
             if ratio > 1 + margin:
                 body = f"at {q.text} you are above the {lic.name}'s limit of {limit}{when}: {t.above}.{who}"
-                return Outcome("user-threshold", "yes", above_reply, LEADS[above_reply], body, (t.quote,), facts=facts)
+                return Outcome(
+                    "user-threshold", "yes", above_reply, LEADS[above_reply], body, (t.quote,), facts=facts
+                )
             if ratio < 1 - margin or (margin == 0.0 and ratio <= 1):
-                body = (f"at {q.text} you are under the {lic.name}'s limit of {limit}{when}, so it does not "
-                        f"stop you; the rest of the licence still applies.{who}")
-                return Outcome("user-threshold", "yes", below_reply, LEADS[below_reply], body, (t.quote,), facts=facts)
-            body = (f"{q.text} is close to the {lic.name}'s limit of {limit}{when}; above it {t.above}. "
-                    f"Exchange rates and what exactly is counted decide it.{who}")
+                body = (
+                    f"at {q.text} you are under the {lic.name}'s limit of {limit}{when}, so it does not "
+                    f"stop you; the rest of the licence still applies.{who}"
+                )
+                return Outcome(
+                    "user-threshold", "yes", below_reply, LEADS[below_reply], body, (t.quote,), facts=facts
+                )
+            body = (
+                f"{q.text} is close to the {lic.name}'s limit of {limit}{when}; above it {t.above}. "
+                f"Exchange rates and what exactly is counted decide it.{who}"
+            )
             return Outcome("user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts)
         rider = kb.rider(model_id, None if model_id else license_id, "user-threshold")
         if rider is not None and rider.verdict in ("no", "not-addressed") and not lic.thresholds:
             kind = "revenue" if q.metric.endswith("revenue") else "user"
             body = f"the {lic.name} has no {kind} limit, so {q.text} changes nothing."
-            return Outcome("user-threshold", rider.verdict, below_reply, LEADS[below_reply], body, rider.quotes,
-                           facts=facts)
+            return Outcome(
+                "user-threshold",
+                rider.verdict,
+                below_reply,
+                LEADS[below_reply],
+                body,
+                rider.quotes,
+                facts=facts,
+            )
         return None
 
     # -- a place named in the question ----------------------------------------------------------------
-    def _place(self, model_id: str | None, license_id: str, topic: str, form: str | None, facts: Facts,
-               subject: str) -> Outcome | None:
+    def _place(
+        self, model_id: str | None, license_id: str, topic: str, form: str | None, facts: Facts, subject: str
+    ) -> Outcome | None:
         kb = self.kb
         geo = kb.rider(model_id, None if model_id else license_id, "geographic-restriction")
         if geo is None or geo.verdict == "not-verified":
@@ -238,37 +338,83 @@ class Replier:
         free_reply = YES if blocked_reply == NO else NO
         info = {"place": sorted(countries)}
         if excluded:
-            regions = ", ".join(kb.places.regions[r].name for r in geo.excluded_regions if r in kb.places.regions)
+            regions = ", ".join(
+                kb.places.regions[r].name for r in geo.excluded_regions if r in kb.places.regions
+            )
             inside, outside = countries & excluded, countries - excluded
             if inside and not outside:
                 if geo.excluded_scope:
-                    body = (f"for {geo.excluded_scope}, no: the {lic.name} gives people and companies in {regions} "
-                            f"no rights to those; its other models are not affected.")
-                    return Outcome("geographic-restriction", geo.verdict, DEPENDS, LEADS[DEPENDS], body, geo.quotes,
-                                   details=strip_yes_no(geo.answer), facts=info)
+                    body = (
+                        f"for {geo.excluded_scope}, no: the {lic.name} gives people and companies in {regions} "
+                        f"no rights to those; its other models are not affected."
+                    )
+                    return Outcome(
+                        "geographic-restriction",
+                        geo.verdict,
+                        DEPENDS,
+                        LEADS[DEPENDS],
+                        body,
+                        geo.quotes,
+                        details=strip_yes_no(geo.answer),
+                        facts=info,
+                    )
                 inside_of = "" if where in regions else f", which includes {where}"
                 body = f"the {lic.name} gives no rights to people or companies in {regions}{inside_of}."
-                return Outcome("geographic-restriction", geo.verdict, blocked_reply, LEADS[blocked_reply], body,
-                               geo.quotes, details=strip_yes_no(geo.answer), facts=info)
+                return Outcome(
+                    "geographic-restriction",
+                    geo.verdict,
+                    blocked_reply,
+                    LEADS[blocked_reply],
+                    body,
+                    geo.quotes,
+                    details=strip_yes_no(geo.answer),
+                    facts=info,
+                )
             if inside:
-                body = (f"the {lic.name} excludes {regions}; {where} is partly inside it, so it depends on where "
-                        "you (or your company's principal place of business) are.")
-                return Outcome("geographic-restriction", geo.verdict, DEPENDS, LEADS[DEPENDS], body, geo.quotes,
-                               facts=info)
+                body = (
+                    f"the {lic.name} excludes {regions}; {where} is partly inside it, so it depends on where "
+                    "you (or your company's principal place of business) are."
+                )
+                return Outcome(
+                    "geographic-restriction",
+                    geo.verdict,
+                    DEPENDS,
+                    LEADS[DEPENDS],
+                    body,
+                    geo.quotes,
+                    facts=info,
+                )
             if geo.more_places:
-                body = (f"{where} is not among the places the {lic.name} names as excluded ({regions}), but its "
-                        "terms also depend on a list of supported countries: check that yours is on it.")
-                return Outcome("geographic-restriction", geo.verdict, DEPENDS, LEADS[DEPENDS], body, geo.quotes,
-                               facts=info)
+                body = (
+                    f"{where} is not among the places the {lic.name} names as excluded ({regions}), but its "
+                    "terms also depend on a list of supported countries: check that yours is on it."
+                )
+                return Outcome(
+                    "geographic-restriction",
+                    geo.verdict,
+                    DEPENDS,
+                    LEADS[DEPENDS],
+                    body,
+                    geo.quotes,
+                    facts=info,
+                )
             body = f"{where} is not among the places the {lic.name} excludes ({regions})."
             if topic == "geographic-restriction":
-                return Outcome(topic, geo.verdict, free_reply, LEADS[free_reply], body, geo.quotes, facts=info)
-            return Outcome(topic, geo.verdict, None, None, body, (), facts=info, verified=True, details="note")
+                return Outcome(
+                    topic, geo.verdict, free_reply, LEADS[free_reply], body, geo.quotes, facts=info
+                )
+            return Outcome(
+                topic, geo.verdict, None, None, body, (), facts=info, verified=True, details="note"
+            )
         if geo.verdict in ("no", "not-addressed"):
             body = f"the {lic.name} has no regional limits, so being in {where} changes nothing."
             if topic == "geographic-restriction":
-                return Outcome(topic, geo.verdict, free_reply, LEADS[free_reply], body, geo.quotes, facts=info)
-            return Outcome(topic, geo.verdict, None, None, body, (), facts=info, verified=True, details="note")
+                return Outcome(
+                    topic, geo.verdict, free_reply, LEADS[free_reply], body, geo.quotes, facts=info
+                )
+            return Outcome(
+                topic, geo.verdict, None, None, body, (), facts=info, verified=True, details="note"
+            )
         return None
 
 

@@ -39,7 +39,13 @@ TECH_CUES = frozenset(
     trl unsloth axolotl
     """.split()
 )
-TECH_PHRASES = (("how", "do", "i"), ("how", "to"), ("how", "can", "i", "make"), ("which", "is"), ("what", "is", "the", "best"))
+TECH_PHRASES = (
+    ("how", "do", "i"),
+    ("how", "to"),
+    ("how", "can", "i", "make"),
+    ("which", "is"),
+    ("what", "is", "the", "best"),
+)
 # A tech cue that is part of the matched topic phrasing ("lora" in "release my lora") does not veto.
 
 # Short function words: never typo-corrected, never taken for an unknown model name.

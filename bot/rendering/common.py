@@ -86,7 +86,9 @@ def mark(answer: Answer) -> str:
     return REPLY_EMOJI.get(answer.reply, REPLY_EMOJI[None])
 
 
-def card_lines(kb: KnowledgeBase, model_id: str | None, license_id: str | None = None) -> list[tuple[str, str, str]]:
+def card_lines(
+    kb: KnowledgeBase, model_id: str | None, license_id: str | None = None
+) -> list[tuple[str, str, str]]:
     """(mark, topic name, what it means) for each topic of a model's (or licence's) licence."""
     riders = kb.models[model_id].riders if model_id else kb.licenses[license_id or ""].riders
     out = []
@@ -115,18 +117,26 @@ def unanswered_text(kb: KnowledgeBase, answer: Answer) -> str:
             + (answer.answer or "")
         ).strip()
     if answer.reason == "not-covered":
-        licence = f" (it is said to be under the {answer.note}, which I have not verified)" if answer.note else ""
-        return (f"I know the name \"{answer.unknown_model}\", but I have not verified its licence terms{licence}, so I "
-                "won't claim an answer. Check its official page below; I've logged the question so maintainers can "
-                "add it.")
+        licence = (
+            f" (it is said to be under the {answer.note}, which I have not verified)" if answer.note else ""
+        )
+        return (
+            f'I know the name "{answer.unknown_model}", but I have not verified its licence terms{licence}, so I '
+            "won't claim an answer. Check its official page below; I've logged the question so maintainers can "
+            "add it."
+        )
     if answer.reason == "language":
-        return (f"I can't read that language yet. I understand questions in {LANGUAGES_READ}; my answers are in "
-                "English.")
+        return (
+            f"I can't read that language yet. I understand questions in {LANGUAGES_READ}; my answers are in "
+            "English."
+        )
     if answer.reason == "chatter":
-        return "Happy to help! Ask me about an AI model's licence, e.g. \"can I use Llama 3.1 commercially?\"."
+        return 'Happy to help! Ask me about an AI model\'s licence, e.g. "can I use Llama 3.1 commercially?".'
     if answer.unknown_model:
-        text = (f"I don't know the model \"{answer.unknown_model}\", so I can't tell you its licence terms. "
-                "I've logged the question so maintainers can add it.")
+        text = (
+            f"I don't know the model \"{answer.unknown_model}\", so I can't tell you its licence terms. "
+            "I've logged the question so maintainers can add it."
+        )
         if answer.general == "code-vs-weights" and "code-vs-weights" in kb.general:
             text += " In general: " + kb.general["code-vs-weights"].answer
         return text
@@ -136,12 +146,14 @@ def unanswered_text(kb: KnowledgeBase, answer: Answer) -> str:
             "user limits, training on outputs, fine-tuning, redistribution, attribution, acceptable use, "
             "regions, termination, output ownership or open-source status of a model."
         )
-    return "I'm not sure enough to answer that. I've logged the question so maintainers can improve my answers."
+    return (
+        "I'm not sure enough to answer that. I've logged the question so maintainers can improve my answers."
+    )
 
 
 def clarify_text(kb: KnowledgeBase, answer: Answer) -> str:
     if not answer.candidates:
-        return f"Which model do you mean? Ask again with the model name, e.g. \"{topic_example(kb, answer.topic)}\"."
+        return f'Which model do you mean? Ask again with the model name, e.g. "{topic_example(kb, answer.topic)}".'
     if answer.topic is None:
         return "Which one do you mean? Pick a model to see its licence:"
     return f"Which one do you mean? {topic_name(kb, answer.topic)} differs between versions:"

@@ -94,7 +94,7 @@ def clip(text: str, limit: int, suffix: str = "") -> str:
 
 
 def short_name(name: str) -> str:
-    """"Gemma (Gemma 1, 1.1, 2, ...)" -> "Gemma": the name without its parenthesised detail."""
+    """ "Gemma (Gemma 1, 1.1, 2, ...)" -> "Gemma": the name without its parenthesised detail."""
     return re.sub(r"\s*\(.*\)\s*$", "", name).strip() or name
 
 
@@ -124,7 +124,7 @@ def footer_text(kb: KnowledgeBase, extra: str = "") -> str:
 
 
 def verdict_line(verdict: str | None) -> str:
-    """"✅ Yes": the emoji and label of a verdict, the thing a reader scans for."""
+    """ "✅ Yes": the emoji and label of a verdict, the thing a reader scans for."""
     v = verdict or ""
     return f"{VERDICT_EMOJI.get(v, '')} {VERDICT_LABELS.get(v, 'Unknown')}".strip()
 
@@ -172,19 +172,24 @@ def answer_embeds(kb: KnowledgeBase, answer: Answer) -> list[discord.Embed]:
     """The embeds for one message: one, or one per question when the message held several (at most
     MAX_PARTS, all within the 6000 characters a message may carry)."""
     if answer.parts and answer.compare:
-        return [compare_embed(kb, answer.topic or "", [p.model for p in answer.parts if p.model], answer=answer)]
+        return [
+            compare_embed(kb, answer.topic or "", [p.model for p in answer.parts if p.model], answer=answer)
+        ]
     if answer.parts:
         parts = answer.parts[:MAX_PARTS]
         share = TOTAL_MAX // len(parts) - 10
         embeds = [answer_embed(kb, p, total=share, index=(i, len(parts))) for i, p in enumerate(parts, 1)]
         if len(answer.parts) > MAX_PARTS:
-            embeds[-1].set_footer(text=footer_text(kb, f"I answered the first {MAX_PARTS} questions; ask the rest again."))
+            embeds[-1].set_footer(
+                text=footer_text(kb, f"I answered the first {MAX_PARTS} questions; ask the rest again.")
+            )
         return embeds
     return [answer_embed(kb, answer)]
 
 
-def answer_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX,
-                 index: tuple[int, int] | None = None) -> discord.Embed:
+def answer_embed(
+    kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX, index: tuple[int, int] | None = None
+) -> discord.Embed:
     """The embed for any outcome: answered, clarify or unanswered."""
     answer = _escaped(answer)
     if answer.status == ANSWERED and answer.parts and not index:
@@ -198,23 +203,28 @@ def answer_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX,
 
 def _escaped(answer: Answer) -> Answer:
     """The fields of an Answer that echo the user's own words, escaped."""
-    changes = {}
+    changes: dict[str, str] = {}
     if answer.unknown_model:
         changes["unknown_model"] = safe(answer.unknown_model)
     if answer.based_on:
         changes["based_on"] = safe(answer.based_on)
-    return dataclasses.replace(answer, **changes) if changes else answer
+    return dataclasses.replace(answer, **changes) if changes else answer  # type: ignore[arg-type]
 
 
-def answered_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX,
-                   index: tuple[int, int] | None = None) -> discord.Embed:
+def answered_embed(
+    kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX, index: tuple[int, int] | None = None
+) -> discord.Embed:
     subject = subject_name(kb, answer)
     title = headline(kb, answer)
     if short_name(subject) != subject:
         title = title.replace(subject, short_name(subject), 1)
     prefix = f"{index[0]}/{index[1]} · " if index and index[1] > 1 else ""
-    embed = _new_embed(total, title=clip(f"{prefix}{mark(answer)} {title}", TITLE_MAX), url=answer.url,
-                       colour=REPLY_COLOURS.get(answer.reply, INFO_COLOUR))
+    embed = _new_embed(
+        total,
+        title=clip(f"{prefix}{mark(answer)} {title}", TITLE_MAX),
+        url=answer.url,
+        colour=REPLY_COLOURS.get(answer.reply, INFO_COLOUR),
+    )
     if short_name(subject) != subject:  # "Gemma (Gemma 1, 1.1, 2, ...)": say which models it covers
         embed.set_author(name=clip(subject, AUTHOR_MAX))
     embed.set_footer(text=footer_text(kb, answer.language_note or ""))
@@ -222,11 +232,16 @@ def answered_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX,
         lic = kb.licenses[answer.license]
         _add_field(embed, "Licence", f"[{license_line(kb, lic.id)}]({lic.url})")
     if answer.card:
-        card = "\n".join(f"{m} **{t}**: {label}" for m, t, label in card_lines(kb, answer.model, answer.license))
+        card = "\n".join(
+            f"{m} **{t}**: {label}" for m, t, label in card_lines(kb, answer.model, answer.license)
+        )
         _add_field(embed, "At a glance", card)
     if answer.members:
-        lines = [f"• **{short_name(kb.models[c.model].name)}**: {candidate_label(c.reply, c.verdict)}"
-                 for c in answer.members if c.model in kb.models]
+        lines = [
+            f"• **{short_name(kb.models[c.model].name)}**: {candidate_label(c.reply, c.verdict)}"
+            for c in answer.members
+            if c.model in kb.models
+        ]
         _add_field(embed, "Per model", "\n".join(lines))
     notes = kb.models[answer.model].notes if answer.model else ()
     # leave room for the short answer: it matters more than a third quote or a note
@@ -258,8 +273,11 @@ def _quote_title(kb: KnowledgeBase, quote: Quote) -> str:
 
 
 def clarify_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX) -> discord.Embed:
-    embed = _new_embed(total, title=clip(topic_name(kb, answer.topic) if answer.topic else "Which model?", TITLE_MAX),
-                       colour=CLARIFY_COLOUR)
+    embed = _new_embed(
+        total,
+        title=clip(topic_name(kb, answer.topic) if answer.topic else "Which model?", TITLE_MAX),
+        colour=CLARIFY_COLOUR,
+    )
     embed.set_footer(text=footer_text(kb, "Pick a model below." if answer.candidates else ""))
     lines = [clarify_text(kb, answer)]
     for c in answer.candidates:
@@ -268,7 +286,11 @@ def clarify_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX) 
             emoji = REPLY_EMOJI.get(c.reply) if c.reply else VERDICT_EMOJI.get(c.verdict or "", "")
             lines.append(f"• **{short_name(name)}**: {emoji} {candidate_label(c.reply, c.verdict)}".rstrip())
         else:
-            lines.append(f"• **{short_name(name)}**: {kb.license_of(c.model).name}" if c.model in kb.models else f"• {name}")
+            lines.append(
+                f"• **{short_name(name)}**: {kb.license_of(c.model).name}"
+                if c.model in kb.models
+                else f"• {name}"
+            )
     _set_description(embed, "\n".join(lines))
     return embed
 
@@ -309,7 +331,9 @@ def license_card(kb: KnowledgeBase, model_id: str) -> discord.Embed:
     return embed
 
 
-def compare_embed(kb: KnowledgeBase, topic_id: str, model_ids: list[str], answer: Answer | None = None) -> discord.Embed:
+def compare_embed(
+    kb: KnowledgeBase, topic_id: str, model_ids: list[str], answer: Answer | None = None
+) -> discord.Embed:
     """The same topic for several models, side by side (inline fields). With the Answer of a question
     that compared them ("llama 3 vs llama 3.1 on outputs"), each model's direct reply leads its field."""
     topic = kb.topics[topic_id]
@@ -327,11 +351,19 @@ def compare_embed(kb: KnowledgeBase, topic_id: str, model_ids: list[str], answer
         if part is not None:
             head = f"{mark(part)} {part.lead or ''}".strip()
             body = clip(part.answer or "", max(per_field - len(head) - 90, 20))
-            _add_field(embed, short_name(model.name), f"{head}\n{body}\n[{clip(lic.name, 80)}]({lic.url})", inline=True)
+            _add_field(
+                embed,
+                short_name(model.name),
+                f"{head}\n{body}\n[{clip(lic.name, 80)}]({lic.url})",
+                inline=True,
+            )
             continue
         head = f"{verdict_line(rider.verdict if rider else None)}"
         link = f"\n[{clip(lic.name, 80)}]({lic.url})"
-        body = clip(rider.answer if rider else "No rider for this topic.", max(per_field - len(head) - len(link) - 1, 20))
+        body = clip(
+            rider.answer if rider else "No rider for this topic.",
+            max(per_field - len(head) - len(link) - 1, 20),
+        )
         _add_field(embed, short_name(model.name), f"{head}\n{body}{link}", inline=True)
     return embed
 

@@ -40,7 +40,7 @@ def when(ts: float | None) -> str:
 
 def quoted(question: str, limit: int = QUESTION_IN_LIST) -> str:
     """A user's question, clipped and made inert, in quotes."""
-    return f"\"{safe(clip(' '.join(question.split()), limit))}\""
+    return f'"{safe(clip(" ".join(question.split()), limit))}"'
 
 
 def pages_for(total: int, size: int = PAGE_SIZE) -> int:
@@ -50,12 +50,14 @@ def pages_for(total: int, size: int = PAGE_SIZE) -> int:
 def queue_line(entry: dict[str, Any]) -> str:
     guess = entry.get("best_guess")
     status = "" if entry.get("status") == "open" else f" [{entry.get('status')}]"
-    return (f"**#{entry['id']}** ×{entry['count']}{status} {quoted(entry['question'])}"
-            + (f" · guess: `{clip(guess, 60)}`" if guess else ""))
+    return f"**#{entry['id']}** ×{entry['count']}{status} {quoted(entry['question'])}" + (
+        f" · guess: `{clip(guess, 60)}`" if guess else ""
+    )
 
 
-def queue_page_embed(rows: Sequence[dict[str, Any]], *, page: int, total: int, status: str | None,
-                     sort: str) -> discord.Embed:
+def queue_page_embed(
+    rows: Sequence[dict[str, Any]], *, page: int, total: int, status: str | None, sort: str
+) -> discord.Embed:
     """One page of ``/review list``: ``page`` counts from 0."""
     label = status or "all"
     embed = discord.Embed(title=f"Review queue: {label}", colour=STATUS_COLOURS.get(label, INFO_COLOUR))
@@ -63,25 +65,38 @@ def queue_page_embed(rows: Sequence[dict[str, Any]], *, page: int, total: int, s
         embed.description = clip("\n".join(queue_line(r) for r in rows), DESCRIPTION_MAX)
     else:
         embed.description = f"No {label} entries." if total == 0 else "Nothing on this page."
-    embed.set_footer(text=f"Page {page + 1}/{pages_for(total)} · {total} {label} "
-                          f"entr{'y' if total == 1 else 'ies'} · sorted by {SORT_LABELS.get(sort, sort)} · "
-                          "/review show id for details")
+    embed.set_footer(
+        text=f"Page {page + 1}/{pages_for(total)} · {total} {label} "
+        f"entr{'y' if total == 1 else 'ies'} · sorted by {SORT_LABELS.get(sort, sort)} · "
+        "/review show id for details"
+    )
     return embed
 
 
 def entry_embed(entry: dict[str, Any]) -> discord.Embed:
     """Everything known about one queue entry (``/review show``)."""
     status = entry.get("status") or "open"
-    embed = discord.Embed(title=f"Queue entry #{entry['id']} ({status})", colour=STATUS_COLOURS.get(status, INFO_COLOUR))
+    embed = discord.Embed(
+        title=f"Queue entry #{entry['id']} ({status})", colour=STATUS_COLOURS.get(status, INFO_COLOUR)
+    )
     embed.description = clip(safe(" ".join(entry["question"].split())), DESCRIPTION_MAX)
     askers = entry.get("askers")
-    _add_field(embed, "Asked", f"{entry['count']} time(s)" + (f" by {askers} member(s)" if askers is not None else ""),
-               inline=True)
+    _add_field(
+        embed,
+        "Asked",
+        f"{entry['count']} time(s)" + (f" by {askers} member(s)" if askers is not None else ""),
+        inline=True,
+    )
     _add_field(embed, "Outcome", str(entry.get("outcome") or "-"), inline=True)
     confidence = entry.get("confidence")
     guess = entry.get("best_guess")
-    _add_field(embed, "Best guess", (f"`{clip(guess, 100)}`" if guess else "-")
-               + (f" ({confidence:.2f})" if confidence is not None else ""), inline=True)
+    _add_field(
+        embed,
+        "Best guess",
+        (f"`{clip(guess, 100)}`" if guess else "-")
+        + (f" ({confidence:.2f})" if confidence is not None else ""),
+        inline=True,
+    )
     if entry.get("unknown_model"):
         _add_field(embed, "Unknown model", safe(clip(entry["unknown_model"], 200)), inline=True)
     _add_field(embed, "First asked", when(entry.get("first_seen")), inline=True)
@@ -104,18 +119,23 @@ def entry_embed(entry: dict[str, Any]) -> discord.Embed:
 
 def decided(entry: dict[str, Any]) -> str:
     by = entry.get("decided_by")
-    return (f" by <@{by}>" if by else "") + (f", {when(entry.get('decided_at'))}" if entry.get("decided_at") else "")
+    return (f" by <@{by}>" if by else "") + (
+        f", {when(entry.get('decided_at'))}" if entry.get("decided_at") else ""
+    )
 
 
 def log_batch_text(entries: Sequence[dict[str, Any]], limit: int = CONTENT_MAX) -> str:
     """One log-channel post for a batch of new queue entries; the lines that do not fit are counted."""
-    head = (f"\N{INBOX TRAY} **{len(entries)} new question{'s' if len(entries) != 1 else ''} "
-            "in the review queue** (`/review list`)")
+    head = (
+        f"\N{INBOX TRAY} **{len(entries)} new question{'s' if len(entries) != 1 else ''} "
+        "in the review queue** (`/review list`)"
+    )
     lines = [head]
     size = len(head)
     for shown, entry in enumerate(entries):
         line = f"• **#{entry['id']}** {quoted(entry['question'], 150)}" + (
-            f" · {entry['outcome']}" if entry.get("outcome") else "")
+            f" · {entry['outcome']}" if entry.get("outcome") else ""
+        )
         more = f"\n…and {len(entries) - shown} more"
         if size + 1 + len(line) + len(more) > limit:
             lines.append(more.strip())
@@ -139,7 +159,7 @@ def history_embed(rows: Sequence[dict[str, Any]], model: str | None = None) -> d
         line = f"{when(row.get('at'))} **{row['action']}**{subject} {safe(clip(row.get('target') or '', 60))} by {who}"
         if row.get("after"):
             before = row.get("before")
-            change = (f"{safe(clip(before, 120))} → " if before and row["action"] == "edit" else "")
+            change = f"{safe(clip(before, 120))} → " if before and row["action"] == "edit" else ""
             line += f"\n  {change}{safe(clip(row['after'], 200))}"
         lines.append(line)
     embed.description = clip("\n".join(lines), DESCRIPTION_MAX)

@@ -21,7 +21,10 @@ def format_stats(data: dict[str, Any]) -> str:
     if data["top_topics"]:
         lines.append("Top topics: " + ", ".join(f"{t} ({n})" for t, n in data["top_topics"]))
     if data["top_unanswered"]:
-        lines.append("Most asked unanswered: " + "; ".join(f"#{i} x{n} {q[:60]!r}" for i, q, n in data["top_unanswered"]))
+        lines.append(
+            "Most asked unanswered: "
+            + "; ".join(f"#{i} x{n} {q[:60]!r}" for i, q, n in data["top_unanswered"])
+        )
     ratio = "no votes yet" if fb["helpful_ratio"] is None else f"{100 * fb['helpful_ratio']:.0f}% helpful"
     lines.append(f"Feedback: {fb['helpful']} helpful, {fb['not_helpful']} not helpful ({ratio})")
     return "\n".join(lines)

@@ -58,7 +58,9 @@ def _body(kb: KnowledgeBase, answer: Answer, width: int) -> list[str]:
             lines.append(f"({answer.assumed})")
         lines.append(f"[{headline(kb, answer)}]")
         if answer.based_on:
-            para(f"(Answering for {subject_name(kb, answer)}, the base model whose licence binds {answer.based_on}.)")
+            para(
+                f"(Answering for {subject_name(kb, answer)}, the base model whose licence binds {answer.based_on}.)"
+            )
         for note in answer.notes:
             para(note)
         if answer.card:
@@ -70,7 +72,9 @@ def _body(kb: KnowledgeBase, answer: Answer, width: int) -> list[str]:
             lines.append("")
             for c in answer.members:
                 lic = kb.license_of(c.model)
-                lines.append(f"  - {kb.models[c.model].name}: {candidate_label(c.reply, c.verdict)} ({lic.name})")
+                lines.append(
+                    f"  - {kb.models[c.model].name}: {candidate_label(c.reply, c.verdict)} ({lic.name})"
+                )
         for quote in answer.quotes:
             lines.append("")
             quoted = textwrap.fill(" ".join(quote.text.split()), width=width - 2)
@@ -89,13 +93,17 @@ def _body(kb: KnowledgeBase, answer: Answer, width: int) -> list[str]:
         for c in answer.candidates:
             name = kb.models[c.model].name
             topic = f" {topic_name(kb, c.topic).lower()}" if c.topic else " licence"
-            lines.append(f"  - {name}: {candidate_label(c.reply, c.verdict)}  (ask: \"{name}{topic}\")")
+            lines.append(f'  - {name}: {candidate_label(c.reply, c.verdict)}  (ask: "{name}{topic}")')
     else:
         lines.append(wrap.fill(unanswered_text(kb, answer)))
         for note in answer.notes:
             para(note)
         if answer.url:
-            lines.append(f"Official page: {answer.url}" if answer.reason == "not-covered" else f"Official text: {answer.url}")
+            lines.append(
+                f"Official page: {answer.url}"
+                if answer.reason == "not-covered"
+                else f"Official text: {answer.url}"
+            )
     if answer.language_note:
         lines.append("")
         lines.append(answer.language_note)

@@ -41,15 +41,33 @@ from bot.storage.settings import SettingsStore
 from bot.storage.sqlite import SQLiteDriver
 
 __all__ = [
-    "FLUSH_DELAY", "GROUP_SIMILARITY", "KB_EDIT_KINDS", "MAX_QUESTION_CHARS", "MIGRATIONS", "QUEUE_STATUSES",
-    "SCHEMA_VERSION", "SCOPES", "Asked", "ExportFile", "QuestionTooLong", "RowRejected", "Scope", "Storage",
-    "StorageError", "check_scope", "database_name", "iso", "open_storage",
+    "FLUSH_DELAY",
+    "GROUP_SIMILARITY",
+    "KB_EDIT_KINDS",
+    "MAX_QUESTION_CHARS",
+    "MIGRATIONS",
+    "QUEUE_STATUSES",
+    "SCHEMA_VERSION",
+    "SCOPES",
+    "Asked",
+    "ExportFile",
+    "QuestionTooLong",
+    "RowRejected",
+    "Scope",
+    "Storage",
+    "StorageError",
+    "check_scope",
+    "database_name",
+    "iso",
+    "open_storage",
 ]
 
 _iso = iso  # the name older code imported
 
 
-class Storage(QueueStore, AnswersStore, EventsStore, SettingsStore, KnowledgeStore, PrivacyStore, StorageCore):
+class Storage(
+    QueueStore, AnswersStore, EventsStore, SettingsStore, KnowledgeStore, PrivacyStore, StorageCore
+):
     """The one storage interface the bot, the CLI and the tests use (whatever the backend)."""
 
     @classmethod
@@ -78,8 +96,14 @@ def _target_text(target: Any) -> str:
     return str(target)
 
 
-async def open_storage(target: Any = None, *, create: bool = True, busy_timeout: float | None = None,
-                       queue_expire_days: int | None = None, queue_max_open: int | None = None) -> Storage:
+async def open_storage(
+    target: Any = None,
+    *,
+    create: bool = True,
+    busy_timeout: float | None = None,
+    queue_expire_days: int | None = None,
+    queue_max_open: int | None = None,
+) -> Storage:
     """Open (and migrate) the database: ``target`` is a Settings (RIDERBOT_DB and the queue
     limits), a path, or a ``postgresql://`` URL. ``create=False`` (``riderbot health``) refuses
     to create a missing SQLite file or folder. Raises StorageError with one sentence."""

@@ -14,16 +14,44 @@ from bot.storage.core import Scope, scope_where, valid_id
 from bot.storage.queue import Asked
 from bot.storage.sql import Ops, one, run, val
 
-ANSWER_COLUMNS = ("message_id", "question", "model", "license", "topic", "guild_id", "channel_id", "user_id", "created")
+ANSWER_COLUMNS = (
+    "message_id",
+    "question",
+    "model",
+    "license",
+    "topic",
+    "guild_id",
+    "channel_id",
+    "user_id",
+    "created",
+)
 
 
 class AnswersStore:
-    async def record_answer(self, message_id: int, question: str, model: str | None, license: str | None,
-                            topic: str | None, guild_id: int | None, channel_id: int | None, user_id: int | None) -> None:
+    async def record_answer(
+        self,
+        message_id: int,
+        question: str,
+        model: str | None,
+        license: str | None,
+        topic: str | None,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_id: int | None,
+    ) -> None:
         """Remember the question behind an answer message (written within FLUSH_DELAY)."""
         self._check_open()
-        self._pending_answers[message_id] = (message_id, question, model, license, topic, guild_id, channel_id, user_id,
-                                             time.time())
+        self._pending_answers[message_id] = (
+            message_id,
+            question,
+            model,
+            license,
+            topic,
+            guild_id,
+            channel_id,
+            user_id,
+            time.time(),
+        )
         self._schedule_flush()
 
     async def get_answer(self, message_id: int) -> dict[str, Any] | None:
@@ -34,8 +62,14 @@ class AnswersStore:
             return None
         return await self._read(lambda: _one("SELECT * FROM answers WHERE message_id = ?", message_id))
 
-    async def record_vote(self, message_id: int, user_id: int, helpful: bool, guild_id: int | None = None,
-                          channel_id: int | None = None) -> bool:
+    async def record_vote(
+        self,
+        message_id: int,
+        user_id: int,
+        helpful: bool,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+    ) -> bool:
         """Store one vote per user per answer; False if this user already voted on it. A "not
         helpful" vote also puts the question into the review queue of the server it was asked in."""
         if not (valid_id(message_id) and valid_id(user_id)):
@@ -46,35 +80,53 @@ class AnswersStore:
         recorded = await self._write(lambda: _vote(message_id, user_id, helpful, guild_id))
         if recorded and not helpful and answer is not None:
             guess = f"{answer['model'] or answer['license']}/{answer['topic']}"
-            queue_id, _ = await self.log_question(Asked(answer["question"][:1000], "not-helpful", guild_id, channel_id,
-                                                        user_id, best_guess=guess))
+            queue_id, _ = await self.log_question(
+                Asked(
+                    answer["question"][:1000], "not-helpful", guild_id, channel_id, user_id, best_guess=guess
+                )
+            )
             await self._write(lambda: _link_vote(message_id, user_id, queue_id))
         return recorded
 
     async def vote_counts(self, message_id: int) -> tuple[int, int]:
         if not valid_id(message_id):
             return 0, 0
-        row = await self._read(lambda: _one(
-            "SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM votes WHERE message_id = ?", message_id))
+        row = await self._read(
+            lambda: _one(
+                "SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM votes WHERE message_id = ?",
+                message_id,
+            )
+        )
         return int(row["up"] or 0), int(row["down"] or 0)
 
     async def feedback_counts(self, *, scope: Scope) -> tuple[int, int]:
         """Helpful / not helpful votes cast in ``scope``."""
         where, args = scope_where(scope)
-        row = await self._read(lambda: _one(
-            f"SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM votes WHERE {where}", *args))
+        row = await self._read(
+            lambda: _one(
+                f"SELECT SUM(helpful) AS up, SUM(1 - helpful) AS down FROM votes WHERE {where}", *args
+            )
+        )
         return int(row["up"] or 0), int(row["down"] or 0)
 
 
 def _vote(message_id: int, user_id: int, helpful: bool, guild_id: int | None) -> Ops:
-    changed = yield run("INSERT INTO votes (message_id, user_id, helpful, created, guild_id) VALUES (?,?,?,?,?)"
-                        " ON CONFLICT (message_id, user_id) DO NOTHING",
-                        message_id, user_id, int(helpful), time.time(), guild_id)
+    changed = yield run(
+        "INSERT INTO votes (message_id, user_id, helpful, created, guild_id) VALUES (?,?,?,?,?)"
+        " ON CONFLICT (message_id, user_id) DO NOTHING",
+        message_id,
+        user_id,
+        int(helpful),
+        time.time(),
+        guild_id,
+    )
     return changed > 0
 
 
 def _link_vote(message_id: int, user_id: int, queue_id: int) -> Ops:
-    yield run("UPDATE votes SET queue_id = ? WHERE message_id = ? AND user_id = ?", queue_id, message_id, user_id)
+    yield run(
+        "UPDATE votes SET queue_id = ? WHERE message_id = ? AND user_id = ?", queue_id, message_id, user_id
+    )
 
 
 def _one(sql: str, *args: Any) -> Ops:

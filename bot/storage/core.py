@@ -46,7 +46,9 @@ def check_scope(scope: Any) -> Scope:
     raise ValueError(f"scope must be a server id, 'dms', 'maintainers' or 'all', not {scope!r}")
 
 
-def scope_where(scope: Scope, column: str = "guild_id", forwarded: str | None = None) -> tuple[str, list[Any]]:
+def scope_where(
+    scope: Scope, column: str = "guild_id", forwarded: str | None = None
+) -> tuple[str, list[Any]]:
     """SQL condition and arguments limiting rows to ``scope``. ``forwarded`` names the column that
     makes a server's row visible to the maintainers (queue entries forwarded to them)."""
     scope = check_scope(scope)
@@ -102,8 +104,10 @@ class StorageCore:
     async def _migrate(self) -> None:
         version = await self.driver.transaction(lambda: schema.current_version(self.dialect), write=False)
         if version > schema.SCHEMA_VERSION:
-            raise StorageError(f"{self.name} was written by a newer riderbot (schema {version}, this one knows "
-                               f"{schema.SCHEMA_VERSION}); upgrade riderbot or use another database.")
+            raise StorageError(
+                f"{self.name} was written by a newer riderbot (schema {version}, this one knows "
+                f"{schema.SCHEMA_VERSION}); upgrade riderbot or use another database."
+            )
         for number in range(version, schema.SCHEMA_VERSION):
             await self.driver.transaction(lambda n=number: schema.apply(self.dialect, n), write=True)
         self._version = await self.driver.transaction(lambda: self._read_version(), write=False)
@@ -220,7 +224,9 @@ class StorageCore:
                     del self._pending_answers[key]
             raise
         if dropped:
-            log.warning("dropped %d answer/event row(s) the database refused; the others were written", dropped)
+            log.warning(
+                "dropped %d answer/event row(s) the database refused; the others were written", dropped
+            )
 
     def _flush_body(self, answers: list[tuple], events: list[tuple]) -> Ops:
         dropped = 0
@@ -230,11 +236,15 @@ class StorageCore:
                 " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (message_id) DO UPDATE SET question = excluded.question,"
                 " model = excluded.model, license = excluded.license, topic = excluded.topic,"
                 " guild_id = excluded.guild_id, channel_id = excluded.channel_id, user_id = excluded.user_id,"
-                " created = excluded.created", answers)
+                " created = excluded.created",
+                answers,
+            )
         if events:
             dropped += yield from insert_isolated(
                 "INSERT INTO events (at, day, outcome, model, license, topic, guild_id, source, millis)"
-                " VALUES (?,?,?,?,?,?,?,?,?)", events)
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                events,
+            )
         return dropped
 
     # -- change version -----------------------------------------------------------------------------
@@ -245,8 +255,13 @@ class StorageCore:
     def _bump(self, kind: str, guild_id: int | None = None) -> Ops:
         yield run("UPDATE change_counter SET version = version + 1 WHERE id = 1")
         version = yield val("SELECT version FROM change_counter WHERE id = 1")
-        yield run("INSERT INTO change_log (version, kind, guild_id, at) VALUES (?,?,?,?)",
-                  version, kind, guild_id, time.time())
+        yield run(
+            "INSERT INTO change_log (version, kind, guild_id, at) VALUES (?,?,?,?)",
+            version,
+            kind,
+            guild_id,
+            time.time(),
+        )
         if self.dialect == "postgres":
             yield val("SELECT pg_notify('riderbot_changes', ?)", str(version))
         return version
@@ -271,8 +286,7 @@ class StorageCore:
         one of kb, learned, alias, settings."""
         return await self._read(lambda: _changes_since(version, limit))
 
-    async def wait_for_change(self, since: int | None = None,
-                              timeout: float | None = None) -> int:  # noqa: ASYNC109 - returns, not raises
+    async def wait_for_change(self, since: int | None = None, timeout: float | None = None) -> int:  # noqa: ASYNC109 - returns, not raises
         """Wait until the change version is above ``since`` (default: the version now) and return
         it; with ``timeout``, return the current version when it runs out."""
         if since is None:
@@ -365,8 +379,13 @@ def insert_isolated(sql: str, rows: list[tuple]) -> Ops:
 def _changes_since(version: int, limit: int) -> Ops:
     from bot.storage.sql import all_
 
-    return (yield all_("SELECT version, kind, guild_id, at FROM change_log WHERE version > ? ORDER BY version LIMIT ?",
-                       version, limit))
+    return (
+        yield all_(
+            "SELECT version, kind, guild_id, at FROM change_log WHERE version > ? ORDER BY version LIMIT ?",
+            version,
+            limit,
+        )
+    )
 
 
 def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException | None = None) -> None:

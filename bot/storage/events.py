@@ -11,12 +11,31 @@ from bot.storage.sql import Ops, all_, one, val
 
 
 class EventsStore:
-    async def record_event(self, outcome: str, model: str | None, license: str | None, topic: str | None,
-                           guild_id: int | None, source: str, millis: float | None) -> None:
+    async def record_event(
+        self,
+        outcome: str,
+        model: str | None,
+        license: str | None,
+        topic: str | None,
+        guild_id: int | None,
+        source: str,
+        millis: float | None,
+    ) -> None:
         self._check_open()
         now = time.time()
-        self._pending_events.append((now, time.strftime("%Y-%m-%d", time.gmtime(now)), outcome, model, license, topic,
-                                     guild_id, source, None if millis is None else float(millis)))
+        self._pending_events.append(
+            (
+                now,
+                time.strftime("%Y-%m-%d", time.gmtime(now)),
+                outcome,
+                model,
+                license,
+                topic,
+                guild_id,
+                source,
+                None if millis is None else float(millis),
+            )
+        )
         self._schedule_flush()
 
     async def stats(self, days: int = 30, *, scope: Scope) -> dict[str, Any]:
@@ -33,11 +52,18 @@ class EventsStore:
             "days": days,
             "questions": total,
             "per_day": data["per_day"],
-            "shares": {k: round(outcomes.get(k, 0) / total, 3) if total else 0.0 for k in ("answered", "clarify", "unanswered")},
+            "shares": {
+                k: round(outcomes.get(k, 0) / total, 3) if total else 0.0
+                for k in ("answered", "clarify", "unanswered")
+            },
             "top_models": data["top_models"],
             "top_topics": data["top_topics"],
             "top_unanswered": data["top_unanswered"],
-            "feedback": {"helpful": up, "not_helpful": down, "helpful_ratio": round(up / (up + down), 3) if up + down else None},
+            "feedback": {
+                "helpful": up,
+                "not_helpful": down,
+                "helpful_ratio": round(up / (up + down), 3) if up + down else None,
+            },
             "median_ms": data["median_ms"],
         }
 
@@ -46,25 +72,66 @@ def _stats(since: float, scope: Scope) -> Ops:
     where, args = scope_where(scope)
     where = f"at >= ? AND {where}"
     args = [since, *args]
-    per_day = {r["day"]: r["n"] for r in (yield all_(
-        f"SELECT day, COUNT(*) AS n FROM events WHERE {where} GROUP BY day ORDER BY day", *args))}
-    outcomes = {r["outcome"]: r["n"] for r in (yield all_(
-        f"SELECT outcome, COUNT(*) AS n FROM events WHERE {where} GROUP BY outcome", *args))}
-    top_models = [(r["name"], r["n"]) for r in (yield all_(
-        f"SELECT COALESCE(model, license) AS name, COUNT(*) AS n FROM events WHERE {where} AND outcome = 'answered'"
-        " GROUP BY COALESCE(model, license) ORDER BY n DESC, name LIMIT 5", *args))]
-    top_topics = [(r["topic"], r["n"]) for r in (yield all_(
-        f"SELECT topic, COUNT(*) AS n FROM events WHERE {where} AND topic IS NOT NULL"
-        " GROUP BY topic ORDER BY n DESC, topic LIMIT 5", *args))]
+    per_day = {
+        r["day"]: r["n"]
+        for r in (
+            yield all_(
+                f"SELECT day, COUNT(*) AS n FROM events WHERE {where} GROUP BY day ORDER BY day", *args
+            )
+        )
+    }
+    outcomes = {
+        r["outcome"]: r["n"]
+        for r in (
+            yield all_(f"SELECT outcome, COUNT(*) AS n FROM events WHERE {where} GROUP BY outcome", *args)
+        )
+    }
+    top_models = [
+        (r["name"], r["n"])
+        for r in (
+            yield all_(
+                f"SELECT COALESCE(model, license) AS name, COUNT(*) AS n FROM events WHERE {where} AND outcome = 'answered'"
+                " GROUP BY COALESCE(model, license) ORDER BY n DESC, name LIMIT 5",
+                *args,
+            )
+        )
+    ]
+    top_topics = [
+        (r["topic"], r["n"])
+        for r in (
+            yield all_(
+                f"SELECT topic, COUNT(*) AS n FROM events WHERE {where} AND topic IS NOT NULL"
+                " GROUP BY topic ORDER BY n DESC, topic LIMIT 5",
+                *args,
+            )
+        )
+    ]
     q_where, q_args = scope_where(scope, forwarded="forwarded_at")
-    top_unanswered = [(r["id"], r["question"], r["count"]) for r in (yield all_(
-        f"SELECT id, question, count FROM queue WHERE status = 'open' AND {q_where}"
-        " ORDER BY count DESC, last_seen DESC, id LIMIT 5", *q_args))]
+    top_unanswered = [
+        (r["id"], r["question"], r["count"])
+        for r in (
+            yield all_(
+                f"SELECT id, question, count FROM queue WHERE status = 'open' AND {q_where}"
+                " ORDER BY count DESC, last_seen DESC, id LIMIT 5",
+                *q_args,
+            )
+        )
+    ]
     timed = (yield val(f"SELECT COUNT(*) FROM events WHERE {where} AND millis IS NOT NULL", *args)) or 0
     median = None
     if timed:
-        row = yield one(f"SELECT millis FROM events WHERE {where} AND millis IS NOT NULL ORDER BY millis"
-                        " LIMIT 1 OFFSET ?", *args, timed // 2)
+        row = yield one(
+            f"SELECT millis FROM events WHERE {where} AND millis IS NOT NULL ORDER BY millis"
+            " LIMIT 1 OFFSET ?",
+            *args,
+            timed // 2,
+        )
         median = round(row["millis"], 2) if row else None
-    return {"per_day": per_day, "outcomes": outcomes, "top_models": top_models, "top_topics": top_topics,
-            "top_unanswered": top_unanswered, "median_ms": median}
+    return {
+        "per_day": per_day,
+        "outcomes": outcomes,
+        "top_models": top_models,
+        "top_topics": top_topics,
+        "top_unanswered": top_unanswered,
+        "median_ms": median,
+    }

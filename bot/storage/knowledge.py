@@ -25,8 +25,9 @@ KB_EDIT_KINDS = ("alias", "answer", "add-model")
 
 class KnowledgeStore:
     # -- learned phrasings -------------------------------------------------------------------------
-    async def learned(self, guild_id: int | None = None, *, all_guilds: bool = False
-                      ) -> list[tuple[str, str | None, str | None, str]]:
+    async def learned(
+        self, guild_id: int | None = None, *, all_guilds: bool = False
+    ) -> list[tuple[str, str | None, str | None, str]]:
         """(question, model, licence, topic) taught phrasings, oldest first: the global ones plus
         those of server ``guild_id``; ``all_guilds=True`` returns every server's too (for one
         matcher shared by all servers)."""
@@ -36,11 +37,16 @@ class KnowledgeStore:
             where, args = "guild_id IS NULL", []
         else:
             where, args = "(guild_id IS NULL OR guild_id = ?)", [guild_id]
-        rows = await self._read(lambda: _all(f"SELECT question, model, license, topic FROM learned WHERE {where} ORDER BY id",
-                                             *args))
+        rows = await self._read(
+            lambda: _all(
+                f"SELECT question, model, license, topic FROM learned WHERE {where} ORDER BY id", *args
+            )
+        )
         return [(r["question"], r["model"], r["license"], r["topic"]) for r in rows]
 
-    async def learned_rows(self, guild_id: int | None = None, *, all_guilds: bool = False) -> list[dict[str, Any]]:
+    async def learned_rows(
+        self, guild_id: int | None = None, *, all_guilds: bool = False
+    ) -> list[dict[str, Any]]:
         """Like learned(), as dicts with guild_id, created_by and created_at."""
         if all_guilds:
             where, args = "1 = 1", []
@@ -50,16 +56,35 @@ class KnowledgeStore:
             where, args = "(guild_id IS NULL OR guild_id = ?)", [guild_id]
         return await self._read(lambda: _all(f"SELECT * FROM learned WHERE {where} ORDER BY id", *args))
 
-    async def teach(self, question: str, model: str | None, license: str | None, topic: str, *,
-                    guild_id: int | None, by: int | None) -> int:
+    async def teach(
+        self,
+        question: str,
+        model: str | None,
+        license: str | None,
+        topic: str,
+        *,
+        guild_id: int | None,
+        by: int | None,
+    ) -> int:
         """Add a taught phrasing without a queue entry (global when ``guild_id`` is None). Returns
         the new change version."""
 
         def body() -> Ops:
             now = time.time()
-            yield run("INSERT INTO learned (question, model, license, topic, created_by, created_at, guild_id)"
-                      " VALUES (?,?,?,?,?,?,?)", question, model, license, topic, by, now, guild_id)
-            yield from self._audit_body(by, "teach", model, f"{model or license}/{topic}", None, question, guild_id)
+            yield run(
+                "INSERT INTO learned (question, model, license, topic, created_by, created_at, guild_id)"
+                " VALUES (?,?,?,?,?,?,?)",
+                question,
+                model,
+                license,
+                topic,
+                by,
+                now,
+                guild_id,
+            )
+            yield from self._audit_body(
+                by, "teach", model, f"{model or license}/{topic}", None, question, guild_id
+            )
             return (yield from self._bump("learned", guild_id))
 
         return self._saw(await self._write(body))
@@ -73,12 +98,20 @@ class KnowledgeStore:
         alias = " ".join(alias.split())
 
         def body() -> Ops:
-            changed = yield run("INSERT INTO guild_aliases (guild_id, alias, model, created_by, created_at)"
-                                " VALUES (?,?,?,?,?) ON CONFLICT (guild_id, alias) DO NOTHING",
-                                guild_id, alias, model_id, by, time.time())
+            changed = yield run(
+                "INSERT INTO guild_aliases (guild_id, alias, model, created_by, created_at)"
+                " VALUES (?,?,?,?,?) ON CONFLICT (guild_id, alias) DO NOTHING",
+                guild_id,
+                alias,
+                model_id,
+                by,
+                time.time(),
+            )
             if not changed:
                 return None
-            yield from self._audit_body(by, "alias", model_id, f"model {model_id} (this server)", None, alias, guild_id)
+            yield from self._audit_body(
+                by, "alias", model_id, f"model {model_id} (this server)", None, alias, guild_id
+            )
             return (yield from self._bump("alias", guild_id))
 
         return self._saw(await self._write(body))
@@ -87,12 +120,15 @@ class KnowledgeStore:
         alias = " ".join(alias.split())
 
         def body() -> Ops:
-            row = yield one("SELECT model FROM guild_aliases WHERE guild_id = ? AND alias = ?", guild_id, alias)
+            row = yield one(
+                "SELECT model FROM guild_aliases WHERE guild_id = ? AND alias = ?", guild_id, alias
+            )
             if row is None:
                 return None
             yield run("DELETE FROM guild_aliases WHERE guild_id = ? AND alias = ?", guild_id, alias)
-            yield from self._audit_body(by, "unalias", row["model"], f"model {row['model']} (this server)", alias, None,
-                                        guild_id)
+            yield from self._audit_body(
+                by, "unalias", row["model"], f"model {row['model']} (this server)", alias, None, guild_id
+            )
             return (yield from self._bump("alias", guild_id))
 
         return self._saw(await self._write(body))
@@ -100,14 +136,28 @@ class KnowledgeStore:
     async def guild_aliases(self, guild_id: int | None = None) -> list[dict[str, Any]]:
         """``{guild_id, model, alias, created_by, created_at}`` for one server, or every server (None)."""
         where, args = ("guild_id = ?", [guild_id]) if guild_id is not None else ("1 = 1", [])
-        return await self._read(lambda: _all(
-            f"SELECT guild_id, model, alias, created_by, created_at FROM guild_aliases WHERE {where}"
-            " ORDER BY guild_id, created_at, alias", *args))
+        return await self._read(
+            lambda: _all(
+                f"SELECT guild_id, model, alias, created_by, created_at FROM guild_aliases WHERE {where}"
+                " ORDER BY guild_id, created_at, alias",
+                *args,
+            )
+        )
 
     # -- knowledge edits -----------------------------------------------------------------------------
-    async def add_kb_edit(self, kind: str, *, family: str | None, model_id: str | None, payload: dict[str, Any],
-                          by: int | None, base_hash: str | None = None, before: str | None = None,
-                          after: str | None = None, guild_id: int | None = None) -> int:
+    async def add_kb_edit(
+        self,
+        kind: str,
+        *,
+        family: str | None,
+        model_id: str | None,
+        payload: dict[str, Any],
+        by: int | None,
+        base_hash: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        guild_id: int | None = None,
+    ) -> int:
         """Store a knowledge edit and its audit row in one transaction; returns the new change
         (knowledge) version. ``payload`` is a plain JSON-able dict (what the loader applies);
         ``base_hash`` the hash of the text an answer edit replaced (to detect a stale edit)."""
@@ -116,11 +166,28 @@ class KnowledgeStore:
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
         def body() -> Ops:
-            yield run("INSERT INTO kb_edits (kind, family, model, payload, base_hash, created_by, created_at, guild_id)"
-                      " VALUES (?,?,?,?,?,?,?,?)", kind, family, model_id, text, base_hash, by, time.time(), guild_id)
+            yield run(
+                "INSERT INTO kb_edits (kind, family, model, payload, base_hash, created_by, created_at, guild_id)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                kind,
+                family,
+                model_id,
+                text,
+                base_hash,
+                by,
+                time.time(),
+                guild_id,
+            )
             shown_after = after if after is not None else text
-            yield from self._audit_body(by, kind if kind != "answer" else "edit", model_id,
-                                        f"{family or '-'}/{model_id or '-'}", before, shown_after, guild_id)
+            yield from self._audit_body(
+                by,
+                kind if kind != "answer" else "edit",
+                model_id,
+                f"{family or '-'}/{model_id or '-'}",
+                before,
+                shown_after,
+                guild_id,
+            )
             return (yield from self._bump("kb", guild_id))
 
         return self._saw(await self._write(body))
@@ -135,8 +202,15 @@ class KnowledgeStore:
             if row is None:
                 return None
             yield run("UPDATE kb_edits SET active = 0 WHERE id = ?", edit_id)
-            yield from self._audit_body(by, "kb-revert", row["model"], f"{row['family'] or '-'}/{row['model'] or '-'}",
-                                        row["payload"], None, row["guild_id"])
+            yield from self._audit_body(
+                by,
+                "kb-revert",
+                row["model"],
+                f"{row['family'] or '-'}/{row['model'] or '-'}",
+                row["payload"],
+                None,
+                row["guild_id"],
+            )
             return (yield from self._bump("kb", row["guild_id"]))
 
         return self._saw(await self._write(body))
@@ -144,8 +218,12 @@ class KnowledgeStore:
     async def kb_edits(self) -> list[dict[str, Any]]:
         """Active edits, oldest first: ``{id, kind, family, model, payload (dict), base_hash,
         created_by, created_at, guild_id}``."""
-        rows = await self._read(lambda: _all("SELECT id, kind, family, model, payload, base_hash, created_by,"
-                                             " created_at, guild_id FROM kb_edits WHERE active = 1 ORDER BY id"))
+        rows = await self._read(
+            lambda: _all(
+                "SELECT id, kind, family, model, payload, base_hash, created_by,"
+                " created_at, guild_id FROM kb_edits WHERE active = 1 ORDER BY id"
+            )
+        )
         for row in rows:
             row["payload"] = json.loads(row["payload"])
         return rows

@@ -51,12 +51,22 @@ class PostgresDriver:
         try:
             import asyncpg
         except ImportError:  # pragma: no cover - asyncpg is a dependency
-            raise StorageError("RIDERBOT_DB names a PostgreSQL database but asyncpg is not installed.") from None
+            raise StorageError(
+                "RIDERBOT_DB names a PostgreSQL database but asyncpg is not installed."
+            ) from None
         name = display_name(url)
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=pool_size, timeout=busy_timeout, command_timeout=max(30.0, busy_timeout),
-                server_settings={"lock_timeout": str(int(busy_timeout * 1000)), "application_name": "riderbot"})
+                url,
+                min_size=1,
+                max_size=pool_size,
+                timeout=busy_timeout,
+                command_timeout=max(30.0, busy_timeout),
+                server_settings={
+                    "lock_timeout": str(int(busy_timeout * 1000)),
+                    "application_name": "riderbot",
+                },
+            )
         except (TimeoutError, OSError) as exc:
             raise StorageError(f"the {name} cannot be reached ({_reason(exc)}).") from None
         except asyncpg.PostgresError as exc:
@@ -134,19 +144,34 @@ class PostgresDriver:
                 row = await con.fetchrow(sql, *args)
                 return None if row is None else dict(row)
             return [dict(r) for r in await con.fetch(sql, *args)]
-        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, OverflowError, UnicodeError,
-                ValueError, TypeError) as exc:
-            raise RowRejected(f"the {self.name} refused a row ({type(exc).__name__}: {_first_line(exc)}).") from exc
+        except (
+            asyncpg.DataError,
+            asyncpg.IntegrityConstraintViolationError,
+            OverflowError,
+            UnicodeError,
+            ValueError,
+            TypeError,
+        ) as exc:
+            raise RowRejected(
+                f"the {self.name} refused a row ({type(exc).__name__}: {_first_line(exc)})."
+            ) from exc
         except asyncpg.PostgresError as exc:
             raise self.error(exc) from None
 
     def error(self, exc: BaseException) -> StorageError:
         import asyncpg
 
-        if isinstance(exc, asyncpg.exceptions.LockNotAvailableError | asyncpg.exceptions.DeadlockDetectedError):
-            return StorageError(f"the {self.name} is locked by another session (waited {self.timeout:g} s); "
-                                "try again when it is done.")
-        if isinstance(exc, asyncpg.exceptions.ReadOnlySQLTransactionError | asyncpg.exceptions.InsufficientPrivilegeError):
+        if isinstance(
+            exc, asyncpg.exceptions.LockNotAvailableError | asyncpg.exceptions.DeadlockDetectedError
+        ):
+            return StorageError(
+                f"the {self.name} is locked by another session (waited {self.timeout:g} s); "
+                "try again when it is done."
+            )
+        if isinstance(
+            exc,
+            asyncpg.exceptions.ReadOnlySQLTransactionError | asyncpg.exceptions.InsufficientPrivilegeError,
+        ):
             return StorageError(f"the {self.name} is read-only for this user: riderbot needs to write to it.")
         if isinstance(exc, asyncpg.exceptions.DiskFullError | asyncpg.exceptions.InsufficientResourcesError):
             return StorageError(f"the {self.name} cannot grow: the server's disk is full.")
@@ -164,8 +189,11 @@ class PostgresDriver:
             con = await asyncpg.connect(self.url, timeout=self.timeout)
             await con.add_listener(CHANNEL, lambda *_: callback())
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("cannot listen for changes on the %s (%s); checking every second instead", self.name,
-                        _reason(exc))
+            log.warning(
+                "cannot listen for changes on the %s (%s); checking every second instead",
+                self.name,
+                _reason(exc),
+            )
             return False
         self._listener = con
         return True

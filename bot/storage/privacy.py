@@ -42,7 +42,9 @@ class PrivacyStore:
             cutoff = now - days * 86400
 
             def body() -> Ops:
-                n = yield run("DELETE FROM queue WHERE status <> 'open' AND COALESCE(decided_at, last_seen) < ?", cutoff)
+                n = yield run(
+                    "DELETE FROM queue WHERE status <> 'open' AND COALESCE(decided_at, last_seen) < ?", cutoff
+                )
                 yield run("DELETE FROM answers WHERE created < ?", cutoff)
                 return n
 
@@ -61,8 +63,16 @@ def _forget(user_id: int, guild_id: int | None) -> Ops:
         f" (SELECT queue_id FROM askers WHERE user_id = ?{g_askers})"
         " GROUP BY queue_id HAVING SUM(CASE WHEN user_id = ? THEN 0 ELSE 1 END) = 0)"
         + ("" if guild_id is None else " AND guild_id = ?"),
-        user_id, *g_args, user_id, *g_args)
-    for sql in ("DELETE FROM askers WHERE user_id = ?", "UPDATE queue SET user_id = NULL WHERE user_id = ?",
-                "DELETE FROM votes WHERE user_id = ?", "DELETE FROM answers WHERE user_id = ?"):
+        user_id,
+        *g_args,
+        user_id,
+        *g_args,
+    )
+    for sql in (
+        "DELETE FROM askers WHERE user_id = ?",
+        "UPDATE queue SET user_id = NULL WHERE user_id = ?",
+        "DELETE FROM votes WHERE user_id = ?",
+        "DELETE FROM answers WHERE user_id = ?",
+    ):
         touched += yield run(sql + g_askers, user_id, *g_args)
     return touched

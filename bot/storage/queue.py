@@ -30,9 +30,25 @@ from bot.storage.sql import rows as rows_
 MAX_QUESTION_CHARS = 1000  # Discord's limit for a slash-command option; longer questions are refused
 QUEUE_STATUSES = ("open", "resolved", "dismissed")
 TRIM_EVERY = 500  # new entries between two checks of the queue's expiry and size cap
-EXPORT_FIELDS = ["id", "status", "count", "question", "outcome", "best_guess", "confidence", "unknown_model",
-                 "first_seen", "last_seen", "resolution_model", "resolution_license", "resolution_topic",
-                 "dismiss_reason", "guild_id", "forwarded_at", "forward_note"]
+EXPORT_FIELDS = [
+    "id",
+    "status",
+    "count",
+    "question",
+    "outcome",
+    "best_guess",
+    "confidence",
+    "unknown_model",
+    "first_seen",
+    "last_seen",
+    "resolution_model",
+    "resolution_license",
+    "resolution_topic",
+    "dismiss_reason",
+    "guild_id",
+    "forwarded_at",
+    "forward_note",
+]
 EXPORT_CHUNK = 1000
 DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024
 
@@ -63,8 +79,9 @@ class ExportFile:
 
 def check_question(question: str) -> None:
     if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionTooLong(f"the question is {len(question):,} characters long; the limit is "
-                              f"{MAX_QUESTION_CHARS:,}")
+        raise QuestionTooLong(
+            f"the question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}"
+        )
     if not question.strip():
         raise ValueError("the question is empty")
 
@@ -92,30 +109,65 @@ class QueueStore:
             yield run(
                 "UPDATE queue SET count = count + 1, last_seen = ?, best_guess = COALESCE(?, best_guess),"
                 " confidence = COALESCE(?, confidence), unknown_model = COALESCE(unknown_model, ?) WHERE id = ?",
-                now, asked.best_guess, _float(asked.confidence), asked.unknown_model, existing)
+                now,
+                asked.best_guess,
+                _float(asked.confidence),
+                asked.unknown_model,
+                existing,
+            )
             queue_id, created = existing, False
         else:
             queue_id = yield val(
                 "INSERT INTO queue (question, normalized, first_seen, last_seen, guild_id, channel_id, user_id,"
                 " outcome, best_guess, confidence, unknown_model, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                asked.question, norm, now, now, asked.guild_id, asked.channel_id, asked.user_id, asked.outcome,
-                asked.best_guess, _float(asked.confidence), asked.unknown_model, asked.source)
-            yield many("INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
-                       " ON CONFLICT DO NOTHING", index_rows(queue_id, norm, asked.guild_id))
+                asked.question,
+                norm,
+                now,
+                now,
+                asked.guild_id,
+                asked.channel_id,
+                asked.user_id,
+                asked.outcome,
+                asked.best_guess,
+                _float(asked.confidence),
+                asked.unknown_model,
+                asked.source,
+            )
+            yield many(
+                "INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                index_rows(queue_id, norm, asked.guild_id),
+            )
             created = True
-        yield run("INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) VALUES (?,?,?,?,?)",
-                  queue_id, asked.user_id, asked.guild_id, asked.channel_id, now)
+        yield run(
+            "INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) VALUES (?,?,?,?,?)",
+            queue_id,
+            asked.user_id,
+            asked.guild_id,
+            asked.channel_id,
+            now,
+        )
         return queue_id, created
 
     # -- reading ---------------------------------------------------------------------------------
-    async def list_queue(self, status: str | None = "open", sort: str = "count", limit: int = 20, offset: int = 0,
-                         *, scope: Scope) -> list[dict[str, Any]]:
+    async def list_queue(
+        self,
+        status: str | None = "open",
+        sort: str = "count",
+        limit: int = 20,
+        offset: int = 0,
+        *,
+        scope: Scope,
+    ) -> list[dict[str, Any]]:
         """Entries in ``scope``, most asked first (``sort="count"``) or newest first."""
         where, args = _queue_where(scope, status)
         order = "count DESC, last_seen DESC, id" if sort == "count" else "last_seen DESC, id DESC"
         limit, offset = _clamp(limit, 0, 100_000), _clamp(offset, 0, 10**12)
-        return await self._read(lambda: _rows(f"SELECT * FROM queue WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                                               *args, limit, offset))
+        return await self._read(
+            lambda: _rows(
+                f"SELECT * FROM queue WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", *args, limit, offset
+            )
+        )
 
     async def count_queue(self, status: str | None = "open", *, scope: Scope) -> int:
         where, args = _queue_where(scope, status)
@@ -130,8 +182,16 @@ class QueueStore:
         return await self._read(lambda: _get_entry(queue_id, scope))
 
     # -- deciding --------------------------------------------------------------------------------
-    async def resolve(self, queue_id: int, model: str | None, license: str | None, topic: str, by: int | None,
-                      *, scope: Scope) -> dict | None:
+    async def resolve(
+        self,
+        queue_id: int,
+        model: str | None,
+        license: str | None,
+        topic: str,
+        by: int | None,
+        *,
+        scope: Scope,
+    ) -> dict | None:
         """Link a queued question to an answer; its wording becomes a taught phrasing: for that
         server when a server's moderator resolves it, for everyone when the maintainers or the
         operator do. Returns the entry as it was, or None when it is not in ``scope``."""
@@ -144,21 +204,45 @@ class QueueStore:
             return result[0]
         return None
 
-    def _resolve_body(self, queue_id: int, model: str | None, license: str | None, topic: str, by: int | None,
-                      scope: Scope) -> Ops:
+    def _resolve_body(
+        self, queue_id: int, model: str | None, license: str | None, topic: str, by: int | None, scope: Scope
+    ) -> Ops:
         entry = yield from _get_entry(queue_id, scope)
         if entry is None:
             return None
         now = time.time()
-        yield run("UPDATE queue SET status = 'resolved', resolution_model = ?, resolution_license = ?,"
-                  " resolution_topic = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-                  model, license, topic, by, now, queue_id)
+        yield run(
+            "UPDATE queue SET status = 'resolved', resolution_model = ?, resolution_license = ?,"
+            " resolution_topic = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+            model,
+            license,
+            topic,
+            by,
+            now,
+            queue_id,
+        )
         yield run("DELETE FROM queue_terms WHERE queue_id = ?", queue_id)
         teach_guild = entry["guild_id"] if isinstance(scope, int) else None
-        yield run("INSERT INTO learned (question, model, license, topic, created_by, created_at, guild_id)"
-                  " VALUES (?,?,?,?,?,?,?)", entry["question"], model, license, topic, by, now, teach_guild)
-        yield from self._audit_body(by, "resolve", model, f"queue #{queue_id}", entry["question"],
-                                    f"{model or license}/{topic}", entry["guild_id"])
+        yield run(
+            "INSERT INTO learned (question, model, license, topic, created_by, created_at, guild_id)"
+            " VALUES (?,?,?,?,?,?,?)",
+            entry["question"],
+            model,
+            license,
+            topic,
+            by,
+            now,
+            teach_guild,
+        )
+        yield from self._audit_body(
+            by,
+            "resolve",
+            model,
+            f"queue #{queue_id}",
+            entry["question"],
+            f"{model or license}/{topic}",
+            entry["guild_id"],
+        )
         version = yield from self._bump("learned", teach_guild)
         return entry, version
 
@@ -172,11 +256,17 @@ class QueueStore:
         entry = yield from _get_entry(queue_id, scope)
         if entry is None:
             return None
-        yield run("UPDATE queue SET status = 'dismissed', dismiss_reason = ?, decided_by = ?, decided_at = ? WHERE id = ?",
-                  reason, by, time.time(), queue_id)
+        yield run(
+            "UPDATE queue SET status = 'dismissed', dismiss_reason = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+            reason,
+            by,
+            time.time(),
+            queue_id,
+        )
         yield run("DELETE FROM queue_terms WHERE queue_id = ?", queue_id)
-        yield from self._audit_body(by, "dismiss", None, f"queue #{queue_id}", entry["question"], reason,
-                                    entry["guild_id"])
+        yield from self._audit_body(
+            by, "dismiss", None, f"queue #{queue_id}", entry["question"], reason, entry["guild_id"]
+        )
         return entry
 
     async def forward(self, queue_id: int, note: str | None, by: int | None, *, scope: Scope) -> dict | None:
@@ -191,8 +281,13 @@ class QueueStore:
         entry = yield from _get_entry(queue_id, scope)
         if entry is None:
             return None
-        yield run("UPDATE queue SET forwarded_at = ?, forwarded_by = ?, forward_note = ? WHERE id = ?",
-                  time.time(), by, note, queue_id)
+        yield run(
+            "UPDATE queue SET forwarded_at = ?, forwarded_by = ?, forward_note = ? WHERE id = ?",
+            time.time(),
+            by,
+            note,
+            queue_id,
+        )
         yield from self._audit_body(by, "forward", None, f"queue #{queue_id}", None, note, entry["guild_id"])
         return (yield from _get_entry(queue_id, scope))
 
@@ -200,9 +295,13 @@ class QueueStore:
     async def unannounced(self, *, scope: Scope, limit: int = 500) -> list[dict[str, Any]]:
         """Open entries in ``scope`` not yet posted to a log channel, oldest first (at most ``limit``)."""
         where, args = scope_where(scope, forwarded="forwarded_at")
-        return await self._read(lambda: _rows(
-            f"SELECT * FROM queue WHERE announced = 0 AND status = 'open' AND {where} ORDER BY id LIMIT ?",
-            *args, _clamp(limit, 0, 10_000)))
+        return await self._read(
+            lambda: _rows(
+                f"SELECT * FROM queue WHERE announced = 0 AND status = 'open' AND {where} ORDER BY id LIMIT ?",
+                *args,
+                _clamp(limit, 0, 10_000),
+            )
+        )
 
     async def mark_announced(self, ids: Iterable[int], *, scope: Scope) -> None:
         where, args = scope_where(scope, forwarded="forwarded_at")
@@ -212,9 +311,12 @@ class QueueStore:
 
         def body() -> Ops:
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                yield run(f"UPDATE queue SET announced = 1 WHERE id IN ({placeholders(len(chunk))}) AND {where}",
-                          *chunk, *args)
+                chunk = ids[start : start + 500]
+                yield run(
+                    f"UPDATE queue SET announced = 1 WHERE id IN ({placeholders(len(chunk))}) AND {where}",
+                    *chunk,
+                    *args,
+                )
 
         await self._write(body)
 
@@ -225,9 +327,15 @@ class QueueStore:
         rows = await self._export_rows(status, scope)
         return await asyncio.to_thread(_csv_text, rows)
 
-    async def export_files(self, status: str | None = None, *, scope: Scope, compress: bool = True,
-                           max_bytes: int = DISCORD_UPLOAD_LIMIT - 512 * 1024,
-                           basename: str = "riderbot-review") -> list[ExportFile]:
+    async def export_files(
+        self,
+        status: str | None = None,
+        *,
+        scope: Scope,
+        compress: bool = True,
+        max_bytes: int = DISCORD_UPLOAD_LIMIT - 512 * 1024,
+        basename: str = "riderbot-review",
+    ) -> list[ExportFile]:
         """The queue in ``scope`` as one or more CSV files (each complete, with its header), gzip-
         compressed unless ``compress=False``, none larger than ``max_bytes`` (default: safely under
         Discord's 10 MiB upload limit). Files are named ``basename.csv[.gz]``, or
@@ -240,8 +348,14 @@ class QueueStore:
         out: list[dict[str, Any]] = []
         last = 0
         while True:  # in chunks, so the database (and the event loop) serve others in between
-            chunk = await self._read(lambda last=last: _rows(
-                f"SELECT * FROM queue WHERE {where} AND id > ? ORDER BY id LIMIT ?", *args, last, EXPORT_CHUNK))
+            chunk = await self._read(
+                lambda last=last: _rows(
+                    f"SELECT * FROM queue WHERE {where} AND id > ? ORDER BY id LIMIT ?",
+                    *args,
+                    last,
+                    EXPORT_CHUNK,
+                )
+            )
             out.extend(chunk)
             if len(chunk) < EXPORT_CHUNK:
                 return out
@@ -264,20 +378,26 @@ class QueueStore:
             logging.getLogger("riderbot.storage").debug("queue trim failed: %s", exc)
             return
         if removed:
-            logging.getLogger("riderbot.storage").info("review queue: removed %d expired or surplus entries", removed)
+            logging.getLogger("riderbot.storage").info(
+                "review queue: removed %d expired or surplus entries", removed
+            )
 
     def _trim_body(self, now: float) -> Ops:
         removed = 0
         if self.queue_expire_days > 0:
-            removed += yield run("DELETE FROM queue WHERE status = 'open' AND last_seen < ?",
-                                 now - self.queue_expire_days * 86400)
+            removed += yield run(
+                "DELETE FROM queue WHERE status = 'open' AND last_seen < ?",
+                now - self.queue_expire_days * 86400,
+            )
         if self.queue_max_open > 0:
             total = yield val("SELECT COUNT(*) FROM queue WHERE status = 'open'")
             excess = (total or 0) - self.queue_max_open
             if excess > 0:
                 removed += yield run(
                     "DELETE FROM queue WHERE id IN (SELECT id FROM queue WHERE status = 'open'"
-                    " ORDER BY count, last_seen, id LIMIT ?)", excess)
+                    " ORDER BY count, last_seen, id LIMIT ?)",
+                    excess,
+                )
         return removed
 
 
@@ -292,22 +412,30 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
     half = grouping.TERM_LIMIT // 2
     for i, term in enumerate(terms):
         if i == 0:
-            parts.append("SELECT queue_id, 0 AS t FROM (SELECT queue_id FROM queue_terms"
-                         " WHERE gkey = ? AND numsig = ? AND term = ? AND nlen = ? LIMIT 1) AS t0")
+            parts.append(
+                "SELECT queue_id, 0 AS t FROM (SELECT queue_id FROM queue_terms"
+                " WHERE gkey = ? AND numsig = ? AND term = ? AND nlen = ? LIMIT 1) AS t0"
+            )
             args += [gkey, sig, term, n]
             continue
         # the entries with this word whose length is nearest the question's: half longer, half shorter
-        parts.append(f"SELECT queue_id, {i} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
-                     f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen LIMIT {half}) AS a{i}")
-        parts.append(f"SELECT queue_id, {i} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
-                     f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen DESC LIMIT {half}) AS b{i}")
+        parts.append(
+            f"SELECT queue_id, {i} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
+            f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen LIMIT {half}) AS a{i}"
+        )
+        parts.append(
+            f"SELECT queue_id, {i} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
+            f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen DESC LIMIT {half}) AS b{i}"
+        )
         args += [gkey, sig, term, n, high, gkey, sig, term, low, n - 1]
     # a typo in a rare word leaves its start: probe the first letters of the longest words too
     for k, word in enumerate(w for w in terms[1:3] if len(w) >= grouping.PREFIX_MIN):
         start = word[: grouping.PREFIX]
-        parts.append(f"SELECT queue_id, {len(terms) + k} AS t FROM (SELECT queue_id FROM queue_terms"
-                     " WHERE gkey = ? AND numsig = ? AND term >= ? AND term < ? AND term <> ?"
-                     f" LIMIT {grouping.TERM_LIMIT}) AS p{k}")
+        parts.append(
+            f"SELECT queue_id, {len(terms) + k} AS t FROM (SELECT queue_id FROM queue_terms"
+            " WHERE gkey = ? AND numsig = ? AND term >= ? AND term < ? AND term <> ?"
+            f" LIMIT {grouping.TERM_LIMIT}) AS p{k}"
+        )
         args += [gkey, sig, start, start[:-1] + chr(ord(start[-1]) + 1), word]
     hits = yield rows_(" UNION ALL ".join(parts), *args)  # (entry id, probe number)
     # rank the entries found by the words they share, a word weighing 1 / (entries found with it): a
@@ -323,7 +451,9 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
     if not score:
         return None
     best = sorted(score, key=lambda q: (-score[q], q))[: grouping.CANDIDATES]
-    found = yield rows_(f"SELECT id, normalized, status FROM queue WHERE id IN ({placeholders(len(best))})", *best)
+    found = yield rows_(
+        f"SELECT id, normalized, status FROM queue WHERE id IN ({placeholders(len(best))})", *best
+    )
     wanted = grouping.sorted_text(norm)
     candidates: dict[int, str] = {}
     for queue_id, text, status in sorted(found):
@@ -340,7 +470,9 @@ def _get_entry(queue_id: int, scope: Scope) -> Ops:
     entry = yield one(f"SELECT * FROM queue WHERE id = ? AND {where}", queue_id, *args)
     if entry is None:
         return None
-    entry["askers"] = (yield val("SELECT COUNT(DISTINCT user_id) FROM askers WHERE queue_id = ?", queue_id)) or 0
+    entry["askers"] = (
+        yield val("SELECT COUNT(DISTINCT user_id) FROM askers WHERE queue_id = ?", queue_id)
+    ) or 0
     return entry
 
 
@@ -395,7 +527,9 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
     return header + "".join(lines)
 
 
-def _export_files(rows: list[dict[str, Any]], compress: bool, max_bytes: int, basename: str) -> list[ExportFile]:
+def _export_files(
+    rows: list[dict[str, Any]], compress: bool, max_bytes: int, basename: str
+) -> list[ExportFile]:
     header, lines = _csv_lines(rows)
     parts: list[tuple[bytes, int]] = []
     head = header.encode("utf-8")
@@ -415,7 +549,9 @@ def _export_files(rows: list[dict[str, Any]], compress: bool, max_bytes: int, ba
     suffix = ".csv.gz" if compress else ".csv"
     if len(parts) == 1:
         return [ExportFile(basename + suffix, parts[0][0], parts[0][1])]
-    return [ExportFile(f"{basename}-{i}-of-{len(parts)}{suffix}", data, n) for i, (data, n) in enumerate(parts, 1)]
+    return [
+        ExportFile(f"{basename}-{i}-of-{len(parts)}{suffix}", data, n) for i, (data, n) in enumerate(parts, 1)
+    ]
 
 
 def _gzip_parts(head: bytes, rows: list[bytes], max_bytes: int) -> list[tuple[bytes, int]]:
@@ -435,7 +571,7 @@ def _gzip_parts(head: bytes, rows: list[bytes], max_bytes: int) -> list[tuple[by
     buf, gz = start()
     count = i = 0
     while i < len(rows):
-        batch = rows[i:i + 256]
+        batch = rows[i : i + 256]
         gz.flush()
         if buf.tell() + sum(map(len, batch)) + slack <= max_bytes:
             gz.write(b"".join(batch))

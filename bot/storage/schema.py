@@ -41,14 +41,19 @@ def _split_multi_server_entries(dialect: str) -> Ops:
         "SELECT a.queue_id, a.guild_id, COUNT(*) AS n, MIN(a.asked_at) AS first, MAX(a.asked_at) AS last"
         " FROM askers a JOIN queue q ON q.id = a.queue_id"
         " WHERE COALESCE(a.guild_id, 0) <> COALESCE(q.guild_id, 0)"
-        " GROUP BY a.queue_id, a.guild_id ORDER BY a.queue_id, a.guild_id")
+        " GROUP BY a.queue_id, a.guild_id ORDER BY a.queue_id, a.guild_id"
+    )
     for row in rows:
         entry = yield all_("SELECT * FROM queue WHERE id = ?", row["queue_id"])
         if not entry:
             continue
         q = entry[0]
-        first = yield all_("SELECT user_id, channel_id FROM askers WHERE queue_id = ? AND COALESCE(guild_id, 0) = ?"
-                           " ORDER BY asked_at LIMIT 1", q["id"], row["guild_id"] or 0)
+        first = yield all_(
+            "SELECT user_id, channel_id FROM askers WHERE queue_id = ? AND COALESCE(guild_id, 0) = ?"
+            " ORDER BY asked_at LIMIT 1",
+            q["id"],
+            row["guild_id"] or 0,
+        )
         user_id = first[0]["user_id"] if first else None
         channel_id = first[0]["channel_id"] if first else None
         new_id = yield val(
@@ -56,28 +61,59 @@ def _split_multi_server_entries(dialect: str) -> Ops:
             " user_id, outcome, best_guess, confidence, unknown_model, source, resolution_model, resolution_license,"
             " resolution_topic, dismiss_reason, decided_by, decided_at, announced)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-            q["question"], q["normalized"], q["status"], row["n"], row["first"], row["last"], row["guild_id"],
-            channel_id, user_id, q["outcome"], q["best_guess"], q["confidence"], q["unknown_model"], q["source"],
-            q["resolution_model"], q["resolution_license"], q["resolution_topic"], q["dismiss_reason"],
-            q["decided_by"], q["decided_at"], q["announced"])
-        yield run("UPDATE askers SET queue_id = ? WHERE queue_id = ? AND COALESCE(guild_id, 0) = ?",
-                  new_id, q["id"], row["guild_id"] or 0)
-        yield run("UPDATE queue SET count = CASE WHEN count - ? < 1 THEN 1 ELSE count - ? END WHERE id = ?",
-                  row["n"], row["n"], q["id"])
+            q["question"],
+            q["normalized"],
+            q["status"],
+            row["n"],
+            row["first"],
+            row["last"],
+            row["guild_id"],
+            channel_id,
+            user_id,
+            q["outcome"],
+            q["best_guess"],
+            q["confidence"],
+            q["unknown_model"],
+            q["source"],
+            q["resolution_model"],
+            q["resolution_license"],
+            q["resolution_topic"],
+            q["dismiss_reason"],
+            q["decided_by"],
+            q["decided_at"],
+            q["announced"],
+        )
+        yield run(
+            "UPDATE askers SET queue_id = ? WHERE queue_id = ? AND COALESCE(guild_id, 0) = ?",
+            new_id,
+            q["id"],
+            row["guild_id"] or 0,
+        )
+        yield run(
+            "UPDATE queue SET count = CASE WHEN count - ? < 1 THEN 1 ELSE count - ? END WHERE id = ?",
+            row["n"],
+            row["n"],
+            q["id"],
+        )
 
 
 def _index_open_entries(dialect: str) -> Ops:
     last = 0
     while True:
-        rows = yield all_("SELECT id, normalized, guild_id FROM queue WHERE status = 'open' AND id > ? ORDER BY id LIMIT 1000",
-                          last)
+        rows = yield all_(
+            "SELECT id, normalized, guild_id FROM queue WHERE status = 'open' AND id > ? ORDER BY id LIMIT 1000",
+            last,
+        )
         if not rows:
             return
         out = []
         for r in rows:
             out.extend(index_rows(r["id"], r["normalized"], r["guild_id"]))
-        yield many("INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
-                   " ON CONFLICT DO NOTHING", out)
+        yield many(
+            "INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
+            out,
+        )
         last = rows[-1]["id"]
 
 
@@ -92,7 +128,9 @@ def index_rows(queue_id: int, norm: str, guild_id: int | None) -> list[tuple]:
 
 
 MIGRATIONS: list[Migration] = [
-    Migration("the first release: review queue, votes, watched channels", """
+    Migration(
+        "the first release: review queue, votes, watched channels",
+        """
     CREATE TABLE queue (
         id {PK},
         question TEXT NOT NULL,
@@ -121,8 +159,11 @@ MIGRATIONS: list[Migration] = [
         guild_id {BIG} NOT NULL,
         channel_id {BIG} PRIMARY KEY
     );
-    """),
-    Migration("resolutions, answers sent, guild settings, taught phrasings, audit log, per-asker rows", """
+    """,
+    ),
+    Migration(
+        "resolutions, answers sent, guild settings, taught phrasings, audit log, per-asker rows",
+        """
     ALTER TABLE queue ADD COLUMN source TEXT NOT NULL DEFAULT 'discord';
     ALTER TABLE queue ADD COLUMN resolution_model TEXT;
     ALTER TABLE queue ADD COLUMN resolution_license TEXT;
@@ -178,8 +219,11 @@ MIGRATIONS: list[Migration] = [
         after TEXT
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-    """),
-    Migration("one row per question asked, without its text or asker, for stats", """
+    """,
+    ),
+    Migration(
+        "one row per question asked, without its text or asker, for stats",
+        """
     CREATE TABLE events (
         id {PK},
         at {REAL} NOT NULL,
@@ -193,9 +237,12 @@ MIGRATIONS: list[Migration] = [
         millis {REAL}
     );
     CREATE INDEX events_day ON events(day);
-    """),
-    Migration("per-server isolation, the grouping index, forwarding, per-server aliases, knowledge edits and "
-              "the change version", """
+    """,
+    ),
+    Migration(
+        "per-server isolation, the grouping index, forwarding, per-server aliases, knowledge edits and "
+        "the change version",
+        """
     ALTER TABLE queue ADD COLUMN forwarded_at {REAL};
     ALTER TABLE queue ADD COLUMN forwarded_by {BIG};
     ALTER TABLE queue ADD COLUMN forward_note TEXT;
@@ -256,7 +303,9 @@ MIGRATIONS: list[Migration] = [
         guild_id {BIG},
         at {REAL} NOT NULL
     );
-    """, _release_4),
+    """,
+        _release_4,
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

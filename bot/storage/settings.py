@@ -20,8 +20,12 @@ class SettingsStore:
         _ids(guild_id, channel_id)
 
         def body() -> Ops:
-            changed = yield run("INSERT INTO watched_channels (guild_id, channel_id) VALUES (?, ?)"
-                                " ON CONFLICT (channel_id) DO NOTHING", guild_id, channel_id)
+            changed = yield run(
+                "INSERT INTO watched_channels (guild_id, channel_id) VALUES (?, ?)"
+                " ON CONFLICT (channel_id) DO NOTHING",
+                guild_id,
+                channel_id,
+            )
             return (yield from self._bump("settings", guild_id)) if changed else None
 
         return self._saw_change(await self._write(body))
@@ -30,7 +34,9 @@ class SettingsStore:
         _ids(guild_id, channel_id)
 
         def body() -> Ops:
-            changed = yield run("DELETE FROM watched_channels WHERE guild_id = ? AND channel_id = ?", guild_id, channel_id)
+            changed = yield run(
+                "DELETE FROM watched_channels WHERE guild_id = ? AND channel_id = ?", guild_id, channel_id
+            )
             return (yield from self._bump("settings", guild_id)) if changed else None
 
         return self._saw_change(await self._write(body))
@@ -46,8 +52,12 @@ class SettingsStore:
         empty = {"guild_id": guild_id, "moderator_role_id": None, "log_channel_id": None}
         if not valid_id(guild_id):
             return empty
-        row = await self._read(lambda: _one("SELECT guild_id, moderator_role_id, log_channel_id FROM guild_settings"
-                                            " WHERE guild_id = ?", guild_id))
+        row = await self._read(
+            lambda: _one(
+                "SELECT guild_id, moderator_role_id, log_channel_id FROM guild_settings WHERE guild_id = ?",
+                guild_id,
+            )
+        )
         return row or empty
 
     async def set_guild_setting(self, guild_id: int, key: str, value: int | None) -> None:
@@ -56,7 +66,9 @@ class SettingsStore:
         _ids(guild_id)
 
         def body() -> Ops:
-            yield run("INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING", guild_id)
+            yield run(
+                "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT (guild_id) DO NOTHING", guild_id
+            )
             yield run(f"UPDATE guild_settings SET {key} = ? WHERE guild_id = ?", value, guild_id)
             return (yield from self._bump("settings", guild_id))
 
@@ -64,8 +76,11 @@ class SettingsStore:
 
     async def log_channels(self) -> dict[int, int]:
         """Every server's log channel (for the announcer, which posts each server's entries to its own)."""
-        rows = await self._read(lambda: _all(
-            "SELECT guild_id, log_channel_id FROM guild_settings WHERE log_channel_id IS NOT NULL"))
+        rows = await self._read(
+            lambda: _all(
+                "SELECT guild_id, log_channel_id FROM guild_settings WHERE log_channel_id IS NOT NULL"
+            )
+        )
         return {r["guild_id"]: r["log_channel_id"] for r in rows}
 
     # -- meta ----------------------------------------------------------------------------------------
@@ -73,26 +88,65 @@ class SettingsStore:
         return await self._read(lambda: _val("SELECT value FROM meta WHERE key = ?", key))
 
     async def set_meta(self, key: str, value: str) -> None:
-        await self._write(lambda: _run("INSERT INTO meta (key, value) VALUES (?, ?)"
-                                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value))
+        await self._write(
+            lambda: _run(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                key,
+                value,
+            )
+        )
 
     # -- audit -----------------------------------------------------------------------------------
-    def _audit_body(self, user_id: int | None, action: str, model: str | None, target: str, before: str | None,
-                    after: str | None, guild_id: int | None = None) -> Ops:
-        yield run("INSERT INTO audit (at, user_id, action, model, target, before, after, guild_id)"
-                  " VALUES (?,?,?,?,?,?,?,?)", time.time(), user_id, action, model, target, before, after, guild_id)
+    def _audit_body(
+        self,
+        user_id: int | None,
+        action: str,
+        model: str | None,
+        target: str,
+        before: str | None,
+        after: str | None,
+        guild_id: int | None = None,
+    ) -> Ops:
+        yield run(
+            "INSERT INTO audit (at, user_id, action, model, target, before, after, guild_id)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            time.time(),
+            user_id,
+            action,
+            model,
+            target,
+            before,
+            after,
+            guild_id,
+        )
 
-    async def audit(self, user_id: int | None, action: str, model: str | None, target: str, before: str | None,
-                    after: str | None, *, guild_id: int | None = None) -> None:
+    async def audit(
+        self,
+        user_id: int | None,
+        action: str,
+        model: str | None,
+        target: str,
+        before: str | None,
+        after: str | None,
+        *,
+        guild_id: int | None = None,
+    ) -> None:
         await self._write(lambda: self._audit_body(user_id, action, model, target, before, after, guild_id))
 
-    async def history(self, model: str | None = None, limit: int = 20, *, scope: Scope) -> list[dict[str, Any]]:
+    async def history(
+        self, model: str | None = None, limit: int = 20, *, scope: Scope
+    ) -> list[dict[str, Any]]:
         """Audit rows, newest first. A server sees its own rows and the knowledge changes made
         for everyone (by the maintainers or the operator); "maintainers" sees the rows without a
         server; "all" sees everything."""
         scope = check_scope(scope)
         if isinstance(scope, int):
-            where = "(guild_id = ? OR (guild_id IS NULL AND action IN (" + ", ".join("?" * len(KNOWLEDGE_ACTIONS)) + ")))"
+            where = (
+                "(guild_id = ? OR (guild_id IS NULL AND action IN ("
+                + ", ".join("?" * len(KNOWLEDGE_ACTIONS))
+                + ")))"
+            )
             args: list[Any] = [scope, *KNOWLEDGE_ACTIONS]
         else:
             where, args = scope_where("dms" if scope == "maintainers" else scope)
@@ -100,7 +154,9 @@ class SettingsStore:
             where += " AND model = ?"
             args.append(model)
         limit = max(0, min(int(limit), 10_000))
-        return await self._read(lambda: _all(f"SELECT * FROM audit WHERE {where} ORDER BY id DESC LIMIT ?", *args, limit))
+        return await self._read(
+            lambda: _all(f"SELECT * FROM audit WHERE {where} ORDER BY id DESC LIMIT ?", *args, limit)
+        )
 
     def _saw_change(self, version: int | None) -> bool:
         if version is not None:

@@ -82,7 +82,9 @@ def clean_text(text: str) -> str:
 def clean_args(args: Sequence[Any]) -> tuple[Any, ...] | Sequence[Any]:
     for a in args:
         if (type(a) is str and not a.isascii()) or type(a) is bool or (type(a) is str and "\x00" in a):
-            return tuple(clean_text(a) if isinstance(a, str) else int(a) if isinstance(a, bool) else a for a in args)
+            return tuple(
+                clean_text(a) if isinstance(a, str) else int(a) if isinstance(a, bool) else a for a in args
+            )
     return args
 
 

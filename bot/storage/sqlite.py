@@ -55,8 +55,9 @@ class SQLiteDriver:
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
-    async def open(cls, path: Path | str, *, create: bool = True, busy_timeout: float = 5.0,
-                   synchronous: str = "NORMAL") -> SQLiteDriver:
+    async def open(
+        cls, path: Path | str, *, create: bool = True, busy_timeout: float = 5.0, synchronous: str = "NORMAL"
+    ) -> SQLiteDriver:
         path = Path(path)
         _check_path(path, create)
         driver = cls(path, busy_timeout, synchronous)
@@ -84,11 +85,14 @@ class SQLiteDriver:
                 self._check_header()
         try:
             if memory:
-                conn = sqlite3.connect(name, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
+                conn = sqlite3.connect(
+                    name, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False
+                )
             else:
                 uri = "file:" + _uri_path(self.path) + ("?mode=rwc" if create else "?mode=rw")
-                conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self.busy_timeout,
-                                       check_same_thread=False)
+                conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False
+                )
         except sqlite3.Error as exc:
             raise self.error(exc, "open") from None
         self._conn = conn
@@ -97,7 +101,9 @@ class SQLiteDriver:
             if not memory:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
-                    raise StorageError(f"{name} could not be switched to WAL mode (it stayed in {mode} mode).")
+                    raise StorageError(
+                        f"{name} could not be switched to WAL mode (it stayed in {mode} mode)."
+                    )
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA temp_store = MEMORY")
@@ -112,8 +118,11 @@ class SQLiteDriver:
                 # checkpoints (copying the WAL into the file, with its fsyncs) run in a thread of
                 # their own, so no commit waits for one
                 conn.execute("PRAGMA wal_autocheckpoint = 0")
-                self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True,
-                                                      name=f"riderbot-sqlite-checkpoint:{self.path.name}")
+                self._checkpointer = threading.Thread(
+                    target=self._checkpoint_loop,
+                    daemon=True,
+                    name=f"riderbot-sqlite-checkpoint:{self.path.name}",
+                )
                 self._checkpointer.start()
         except sqlite3.Error as exc:
             raise self.error(exc, "open") from None
@@ -135,8 +144,10 @@ class SQLiteDriver:
         pages = int.from_bytes(header[28:32], "big")
         valid = header[24:28] == header[92:96] and pages > 0
         if valid and os.path.getsize(self.path) < pages * page_size:
-            raise StorageError(f"{self.name} is truncated: it is shorter than its own header says "
-                               "(restore it from a backup, or move it away to start afresh).")
+            raise StorageError(
+                f"{self.name} is truncated: it is shorter than its own header says "
+                "(restore it from a backup, or move it away to start afresh)."
+            )
 
     def _checkpoint_loop(self) -> None:
         """Every CHECKPOINT_SECONDS, copy committed WAL frames into the database file (PASSIVE:
@@ -246,8 +257,14 @@ class SQLiteDriver:
                 row = cur.fetchone()
                 return None if row is None else dict(zip(names, row, strict=True))
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        except (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.ProgrammingError, OverflowError,
-                UnicodeError, ValueError) as exc:
+        except (
+            sqlite3.IntegrityError,
+            sqlite3.InterfaceError,
+            sqlite3.ProgrammingError,
+            OverflowError,
+            UnicodeError,
+            ValueError,
+        ) as exc:
             raise RowRejected(f"{self.name} refused a row ({type(exc).__name__}: {exc}).") from exc
         except sqlite3.Error as exc:
             raise self.error(exc, "write") from None
@@ -259,12 +276,16 @@ class SQLiteDriver:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            raise StorageError(f"{self.name} was deleted while riderbot was running; restart it to create a new "
-                               "database, or restore the file.") from None
+            raise StorageError(
+                f"{self.name} was deleted while riderbot was running; restart it to create a new "
+                "database, or restore the file."
+            ) from None
         except OSError as exc:
             raise StorageError(f"{self.name} cannot be checked ({exc.strerror}).") from None
         if (st.st_dev, st.st_ino) != self._identity:
-            raise StorageError(f"{self.name} was replaced by another file while riderbot was running; restart it.")
+            raise StorageError(
+                f"{self.name} was replaced by another file while riderbot was running; restart it."
+            )
 
     def error(self, exc: sqlite3.Error, doing: str) -> StorageError:
         return StorageError(describe(self.name, exc, self.busy_timeout, doing))
@@ -304,7 +325,9 @@ def describe(name: str, exc: BaseException, timeout: float, doing: str) -> str:
     if "unable to open" in text or code.startswith("SQLITE_CANTOPEN"):
         return f"{name} cannot be opened (check that the folder exists and is writable)."
     if "disk i/o" in text or code.startswith("SQLITE_IOERR"):
-        return f"{name} could not be {'read' if doing == 'read' else 'written'}: the disk reported an I/O error."
+        return (
+            f"{name} could not be {'read' if doing == 'read' else 'written'}: the disk reported an I/O error."
+        )
     return f"{name} could not be used ({exc})."
 
 
@@ -320,8 +343,9 @@ def _check_path(path: Path, create: bool) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"the folder {folder} for the database {path} cannot be created "
-                               f"({exc.strerror or exc}).") from None
+            raise StorageError(
+                f"the folder {folder} for the database {path} cannot be created ({exc.strerror or exc})."
+            ) from None
     elif not folder.is_dir():
         raise StorageError(f"{folder} is not a folder, so the database {path} cannot be kept there.")
     if not path.exists():
@@ -332,7 +356,9 @@ def _check_path(path: Path, create: bool) -> None:
     elif not os.access(path, os.R_OK):
         raise StorageError(f"{path} cannot be read (permission denied).")
     elif not os.access(path, os.W_OK):
-        raise StorageError(f"{path} is read-only: riderbot needs to write to it (check the file's permissions).")
+        raise StorageError(
+            f"{path} is read-only: riderbot needs to write to it (check the file's permissions)."
+        )
 
 
 def _uri_path(path: Path) -> str:

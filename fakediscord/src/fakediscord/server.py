@@ -23,7 +23,7 @@ Fixture example (pytest-asyncio)::
 
     import discord, pytest, pytest_asyncio
     from discord.ext import commands
-    from tests.fake_discord import FakeDiscord, FAKE_TOKEN
+    from fakediscord import FakeDiscord, FAKE_TOKEN
 
     @pytest_asyncio.fixture
     async def fake():
@@ -138,6 +138,7 @@ __all__ = [
 ]
 
 FAKE_TOKEN = "fake.token.x"
+NONCE_SECONDS = 300.0  # how long Discord remembers an enforced nonce ("a few minutes")
 DISCORD_EPOCH = 1420070400000
 JSON_CT = {"Content-Type": "application/json"}  # exactly this: discord.py compares the header verbatim
 
@@ -276,6 +277,7 @@ class RecordedRequest:
     headers: dict[str, str] = field(default_factory=dict)
     status: int = 0
     unexpected: bool = False
+    fault: str | None = None  # the injected fault that shaped this request's response, if any
     time: float = field(default_factory=time.monotonic)
 
     def __repr__(self) -> str:
@@ -288,13 +290,16 @@ class _Fault:
     method: str
     regex: re.Pattern[str]
     count: int
-    build: Callable[[], web.Response]
+    build: Callable[[], web.Response] | None  # None: only a delay
     label: str
+    after: bool = False  # run the route first (the message IS created), then answer with build()
+    delay: float = 0.0  # seconds to wait before handling the request
 
 
 class _Session:
-    def __init__(self, session_id: str, intents: int, token: str) -> None:
+    def __init__(self, session_id: str, intents: int, token: str, shard: int = 0) -> None:
         self.session_id = session_id
+        self.shard = shard
         self.intents = intents
         self.token = token
         self.seq = 0
@@ -307,6 +312,9 @@ class _Conn:
         self.ws = ws
         self.request = request
         self.heartbeats = 0
+        self.acks = 0
+        self.silent = False  # a zombie: open, but no events and no heartbeat ACKs
+        self.shard: tuple[int, int] = (0, 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -452,7 +460,11 @@ class FakeDiscord:
         default_timeout: float = 2.0,
         heartbeat_interval_ms: int = 41250,
         strict_commands: bool = False,
+        shard_count: int = 1,
+        upload_limit: int = 10 * 1024 * 1024,
     ) -> None:
+        self.shard_count = shard_count
+        self.upload_limit = upload_limit  # bytes of files per message; more gets 413 (40005), as on Discord
         self.enforce_intents = enforce_intents
         self.echo_bot_messages = echo_bot_messages
         self.interaction_deadline = interaction_deadline
@@ -463,6 +475,8 @@ class FakeDiscord:
         # --- world --------------------------------------------------------------------
         self.guild_id = make_snowflake()
         self.guild_name = guild_name
+        self.guilds: dict[int, str] = {self.guild_id: guild_name}  # id -> name; see add_guild
+        self._guild_roles: dict[int, dict[str, dict]] = {}  # roles of the guilds from add_guild
         bot_id = make_snowflake()
         self.application_id = bot_id
         self.bot_user: dict = self._make_user(bot_id, bot_name, bot=True)
@@ -516,14 +530,17 @@ class FakeDiscord:
         self.gateway_received: list[dict] = []  # every op the client sent (heartbeats excluded)
         self.dispatched: list[dict] = []  # every DISPATCH frame sent (incl. replays only once)
         self.drops = 0
+        self.zombies = 0
         self._resumed_before_drop = 0
         self._faults: list[_Fault] = []
         self._bot_cursor = 0
+        self._nonces: dict[tuple[str, str], tuple[float, dict]] = {}
+        self.nonce_replays = 0  # sends answered with an earlier message because of their nonce
 
         # --- runtime ----------------------------------------------------------------------
         self._cond: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
-        self._session: _Session | None = None
+        self._sessions: dict[int, _Session] = {}  # shard id -> its session
         self._conns: list[_Conn] = []
         self._saved_patches: tuple | None = None
         self.port: int = 0
@@ -532,6 +549,21 @@ class FakeDiscord:
     # ==================================================================================
     # lifecycle
     # ==================================================================================
+
+    @property
+    def _session(self) -> _Session | None:
+        """Shard 0's session (the only one for an unsharded bot)."""
+        return self._sessions.get(0)
+
+    def shard_of(self, guild_id: Any) -> int:
+        """Which shard receives a guild's events: ``(guild_id >> 22) % shard_count``, as Discord does.
+        Events without a guild (DMs) go to shard 0."""
+        if guild_id is None:
+            return 0
+        return (int(guild_id) >> 22) % self.shard_count
+
+    def session(self, shard: int = 0) -> _Session | None:
+        return self._sessions.get(shard)
 
     @property
     def http_url(self) -> str:
@@ -684,7 +716,23 @@ class FakeDiscord:
         hoist: bool = False,
         managed: bool = False,
     ) -> dict:
-        role = {
+        role = self._role_payload(
+            name, permissions, role_id=role_id, position=position, hoist=hoist, managed=managed
+        )
+        self.roles[name] = role
+        return role
+
+    @staticmethod
+    def _role_payload(
+        name: str,
+        permissions: int,
+        *,
+        role_id: int | None = None,
+        position: int = 0,
+        hoist: bool = False,
+        managed: bool = False,
+    ) -> dict:
+        return {
             "id": str(role_id or make_snowflake()),
             "name": name,
             "color": 0,
@@ -698,8 +746,6 @@ class FakeDiscord:
             "mentionable": False,
             "flags": 0,
         }
-        self.roles[name] = role
-        return role
 
     def add_role(self, name: str, permissions: int | discord.Permissions = 0) -> dict:
         """Add a role (call before the bot connects, or dispatch GUILD_ROLE_CREATE yourself)."""
@@ -725,13 +771,17 @@ class FakeDiscord:
             self._member_joined[int(user["id"])] = _now_iso()
         return user
 
-    def add_channel(self, name: str, *, type: int = 0, topic: str | None = None) -> dict:
-        """Add a guild text channel (before the bot connects; afterwards dispatch CHANNEL_CREATE)."""
+    def add_channel(
+        self, name: str, *, type: int = 0, topic: str | None = None, guild: int | None = None
+    ) -> dict:
+        """Add a guild text channel (before the bot connects; afterwards dispatch CHANNEL_CREATE).
+        ``type=15`` is a forum (see ``add_forum``); ``guild`` an id from ``add_guild`` (default: the
+        main guild)."""
         cid = make_snowflake()
         ch = {
             "id": str(cid),
             "type": type,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild or self.guild_id),
             "name": name,
             "position": len(self.channels),
             "permission_overwrites": [],
@@ -742,9 +792,74 @@ class FakeDiscord:
             "last_message_id": None,
             "flags": 0,
         }
+        if type == 15:  # a forum: posts are threads; discord.py reads these fields
+            ch.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                default_thread_rate_limit_per_user=0,
+            )
         self.channels[name] = ch
         self._channels_by_id[cid] = ch
         return ch
+
+    def add_guild(self, name: str, channel_names: Iterable[str] = ("general",)) -> int:
+        """Another guild the bot is in (before it connects), with its own ``@everyone`` role and text
+        channels named ``"<guild name>/<channel>"`` in ``fake.channels``. Every user is a member (no
+        roles). With ``shard_count`` > 1 its events go to shard ``(guild_id >> 22) % shard_count``."""
+        guild_id = make_snowflake()
+        self.guilds[guild_id] = name
+        self._guild_roles[guild_id] = {
+            "@everyone": self._role_payload("@everyone", EVERYONE_PERMISSIONS, role_id=guild_id, position=0)
+        }
+        for channel in channel_names:
+            self.add_channel(f"{name}/{channel}", guild=guild_id)
+        return guild_id
+
+    def add_forum(self, name: str) -> dict:
+        """A forum channel in the main guild; people post in it with ``create_post``."""
+        return self.add_channel(name, type=15)
+
+    async def create_post(
+        self, forum: Any, title: str, content: str, *, author: Any = "alice"
+    ) -> MessageExchange:
+        """A member opens a post in a forum: THREAD_CREATE for the new thread (channel type 11 whose
+        ``parent_id`` is the forum), then MESSAGE_CREATE for its first message. Later messages in the
+        post: ``send_message(..., channel=<the thread's name or id>)``; the thread is named ``title``."""
+        parent = self._resolve_channel(forum)
+        user = self._resolve_user(author)
+        tid = make_snowflake()
+        thread = {
+            "id": str(tid),
+            "type": 11,
+            "guild_id": parent["guild_id"],
+            "parent_id": parent["id"],
+            "owner_id": user["id"],
+            "name": title,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "flags": 0,
+            "applied_tags": [],
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 1440,
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+                "create_timestamp": _now_iso(),
+            },
+        }
+        self.channels[title] = thread
+        self._channels_by_id[tid] = thread
+        await self.dispatch("THREAD_CREATE", {**_clone(thread), "newly_created": True})
+        return await self.send_message(content, author=user, channel=thread)
+
+    def guild_of(self, channel: Any) -> int | None:
+        """The guild a channel belongs to (None for a DM)."""
+        gid = self._resolve_channel(channel).get("guild_id")
+        return int(gid) if gid else None
 
     def channel_id(self, channel: Any) -> int:
         return int(self._resolve_channel(channel)["id"])
@@ -809,11 +924,16 @@ class FakeDiscord:
     def user_payload(self, user: Any) -> dict:
         return _clone(self._resolve_user(user))
 
-    def member_payload(self, user: Any, *, with_user: bool = True, permissions: int | None = None) -> dict:
+    def member_payload(
+        self, user: Any, *, with_user: bool = True, permissions: int | None = None, guild: Any = None
+    ) -> dict:
         u = self._resolve_user(user)
         uid = int(u["id"])
+        other = guild is not None and int(guild) != self.guild_id  # a guild from add_guild: no roles
+        if other and permissions is None:
+            permissions = EVERYONE_PERMISSIONS
         member = {
-            "roles": list(self._member_roles.get(uid, [])),
+            "roles": [] if other else list(self._member_roles.get(uid, [])),
             "joined_at": self._member_joined.get(uid, _now_iso()),
             "premium_since": None,
             "deaf": False,
@@ -847,13 +967,19 @@ class FakeDiscord:
             self._channels_by_id[cid] = ch
         return ch
 
-    def guild_payload(self) -> dict:
-        members = [self.member_payload(uid, permissions=None) for uid in self._member_roles]
+    def guild_payload(self, guild_id: int | None = None) -> dict:
+        gid = int(guild_id or self.guild_id)
+        members = [self.member_payload(uid, permissions=None, guild=gid) for uid in self._member_roles]
         for m in members:
             m.pop("permissions", None)  # GUILD_CREATE members don't carry permissions
+        roles = self.roles if gid == self.guild_id else self._guild_roles[gid]
+        channels = [
+            c for c in self.channels.values() if c.get("guild_id") == str(gid) and c.get("type") != 11
+        ]
+        threads = [c for c in self.channels.values() if c.get("guild_id") == str(gid) and c.get("type") == 11]
         return {
-            "id": str(self.guild_id),
-            "name": self.guild_name,
+            "id": str(gid),
+            "name": self.guilds[gid],
             "icon": None,
             "splash": None,
             "discovery_splash": None,
@@ -871,7 +997,7 @@ class FakeDiscord:
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,
             "preferred_locale": "en-US",
-            "system_channel_id": next(iter(self.channels.values()))["id"] if self.channels else None,
+            "system_channel_id": channels[0]["id"] if channels else None,
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
@@ -882,14 +1008,14 @@ class FakeDiscord:
             "features": [],
             "emojis": [],
             "stickers": [],
-            "roles": _clone(list(self.roles.values())),
+            "roles": _clone(list(roles.values())),
             "joined_at": self._member_joined[self.application_id],
             "large": False,
             "unavailable": False,
             "member_count": len(members),
             "members": members,
-            "channels": _clone(list(self.channels.values())),
-            "threads": [],
+            "channels": _clone(channels),
+            "threads": _clone(threads),
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
@@ -1014,10 +1140,14 @@ class FakeDiscord:
         assert not self.non_loopback_requests, f"non-loopback requests: {self.non_loopback_requests!r}"
 
     async def wait_until_connected(self, timeout: float | None = None) -> None:
+        """Until every shard (just one unless ``shard_count`` > 1) has a live, identified session."""
         await self.wait_for(
-            lambda: self._session is not None and self._session.conn is not None,
+            lambda: all(
+                (x := self._sessions.get(shard)) is not None and x.conn is not None
+                for shard in range(self.shard_count)
+            ),
             timeout,
-            "a live gateway session",
+            f"a live gateway session on each of {self.shard_count} shard(s)",
         )
 
     async def wait_for_resume(self, timeout: float | None = None) -> dict:
@@ -1079,23 +1209,63 @@ class FakeDiscord:
         code: int = 50013,
         message: str = "Missing Permissions",
         count: int = 1,
+        after_handling: bool = False,
     ) -> None:
-        """Next ``count`` matching requests fail with ``status`` and a Discord-style JSON error."""
+        """Next ``count`` matching requests fail with ``status`` and a Discord-style JSON error.
+
+        ``after_handling=True``: the request is handled first (a message IS created) and only the
+        response is replaced, as when Discord answers 500 after doing the work: discord.py retries a
+        500/502/504 (after 1 s), and only the ``nonce`` + ``enforce_nonce`` it sends keep the retry from
+        posting a duplicate (this fake, like Discord, returns the first message for a repeated nonce)."""
 
         def build() -> web.Response:
             return self._error(status, code, message)
 
+        when = " after handling" if after_handling else ""
         self._faults.append(
-            _Fault(method.upper(), _path_regex(path), count, build, f"{status} {method} {path}")
+            _Fault(
+                method.upper(),
+                _path_regex(path),
+                count,
+                build,
+                f"{status} {method} {path}{when}",
+                after=after_handling,
+            )
         )
 
-    def _take_fault(self, method: str, path: str) -> web.Response | None:
+    def fail_after_next(self, method: str, path: str, *, status: int = 500, count: int = 1) -> None:
+        """Shortcut: handle the next matching request, then answer ``status`` (default 500)."""
+        self.fail_next(
+            method,
+            path,
+            status=status,
+            code=0,
+            message=f"{status}: Internal Server Error",
+            count=count,
+            after_handling=True,
+        )
+
+    def delay_next(self, method: str, path: str, seconds: float, *, count: int = 1) -> None:
+        """Next ``count`` matching requests wait ``seconds`` before they are handled (then as usual:
+        an interaction callback delayed past ``interaction_deadline`` gets 404 Unknown interaction)."""
+        self._faults.append(
+            _Fault(
+                method.upper(),
+                _path_regex(path),
+                count,
+                None,
+                f"delay {seconds}s {method} {path}",
+                delay=seconds,
+            )
+        )
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
         for fault in self._faults:
             if fault.count > 0 and fault.method == method and fault.regex.match(path):
                 fault.count -= 1
                 if fault.count <= 0:
                     self._faults.remove(fault)
-                return fault.build()
+                return fault
         return None
 
     # ==================================================================================
@@ -1135,19 +1305,25 @@ class FakeDiscord:
         finally:
             if conn in self._conns:
                 self._conns.remove(conn)
-            if self._session is not None and self._session.conn is conn:
-                self._session.conn = None
+            for session in self._sessions.values():
+                if session.conn is conn:
+                    session.conn = None
             if self._cond is not None:
                 await self._changed()
         return ws
 
     async def _on_gateway_message(self, conn: _Conn, msg: dict) -> None:
-        op, d = msg.get("op"), msg.get("d")
+        op: Any = msg.get("op")
+        d: Any = msg.get("d")
         if op == OP_HEARTBEAT:
             conn.heartbeats += 1
-            await self._ws_send(conn, {"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+            if not conn.silent:
+                conn.acks += 1
+                await self._ws_send(conn, {"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
             return
         self.gateway_received.append(msg)
+        if conn.silent:
+            return
         if op == OP_IDENTIFY:
             self.identifies.append(d)
             await self._identify(conn, d)
@@ -1179,10 +1355,19 @@ class FakeDiscord:
         await self._changed()
 
     async def _identify(self, conn: _Conn, d: dict) -> None:
-        session = _Session(secrets.token_hex(16), int(d.get("intents") or 0), d.get("token", ""))
-        self._session = session
+        shard_id, shard_count = (d.get("shard") or [0, 1])[:2]
+        if shard_count != self.shard_count or not 0 <= shard_id < shard_count:
+            # Discord: 4011 Sharding required (too few shards), 4010 Invalid shard
+            code = 4011 if shard_count < self.shard_count else 4010
+            await conn.ws.close(code=code, message=b"sharding required" if code == 4011 else b"invalid shard")
+            return
+        conn.shard = (shard_id, shard_count)
+        session = _Session(secrets.token_hex(16), int(d.get("intents") or 0), d.get("token", ""), shard_id)
+        self._sessions[shard_id] = session
         session.conn = conn
-        await self.dispatch(
+        guilds = [g for g in self.guilds if self.shard_of(g) == shard_id]
+        await self._dispatch_to(
+            session,
             "READY",
             {
                 "v": 10,
@@ -1191,21 +1376,22 @@ class FakeDiscord:
                 "session_id": session.session_id,
                 "session_type": "normal",
                 "resume_gateway_url": self.gateway_url,
-                "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
                 "private_channels": [],
                 "relationships": [],
                 "presences": [],
                 "geo_ordered_rtc_regions": [],
                 "guild_join_requests": [],
-                "shard": d.get("shard", [0, 1]),
+                "shard": [shard_id, shard_count],
                 "_trace": ["fake-discord"],
             },
         )
-        await self.dispatch("GUILD_CREATE", self.guild_payload())
+        for guild_id in guilds:
+            await self._dispatch_to(session, "GUILD_CREATE", self.guild_payload(guild_id))
 
     async def _resume(self, conn: _Conn, d: dict) -> None:
-        session = self._session
-        ok = session is not None and d.get("session_id") == session.session_id
+        session = next((x for x in self._sessions.values() if x.session_id == d.get("session_id")), None)
+        ok = session is not None
         self.resumes.append({"payload": d, "accepted": ok})
         if not ok:
             await self._ws_send(conn, {"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
@@ -1223,24 +1409,32 @@ class FakeDiscord:
             conn, {"op": OP_DISPATCH, "t": "RESUMED", "s": session.seq, "d": {"_trace": ["fake-discord"]}}
         )
 
-    async def dispatch(self, event: str, data: dict) -> int:
-        """Send a DISPATCH event to the bot (buffered and replayed on RESUME if the bot is reconnecting)."""
-        session = self._session
+    async def dispatch(self, event: str, data: dict, *, shard: int | None = None) -> int:
+        """Send a DISPATCH event to the bot (buffered and replayed on RESUME if the bot is reconnecting).
+        It goes to the shard of ``data["guild_id"]`` (shard 0 without one) unless ``shard`` is given."""
+        if shard is None:
+            shard = self.shard_of(data.get("guild_id") if isinstance(data, dict) else None)
+        session = self._sessions.get(shard)
         if session is None:
-            raise RuntimeError("fake_discord: the bot has not IDENTIFYed yet (is it running / ready?)")
+            raise RuntimeError(
+                f"fake_discord: shard {shard} has not IDENTIFYed yet (is the bot running / ready?)"
+            )
+        return await self._dispatch_to(session, event, data)
+
+    async def _dispatch_to(self, session: _Session, event: str, data: dict) -> int:
         session.seq += 1
         frame = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
         session.events.append(frame)
         if len(session.events) > 2000:
             del session.events[:1000]
         self.dispatched.append(frame)
-        if session.conn is not None:
+        if session.conn is not None and not session.conn.silent:
             await self._ws_send(session.conn, frame)
         return session.seq
 
-    async def drop_connection(self, code: int = 4000, *, abrupt: bool = False) -> None:
+    async def drop_connection(self, code: int = 4000, *, abrupt: bool = False, shard: int = 0) -> None:
         """Kill the live gateway connection; discord.py will reconnect and RESUME."""
-        session = self._session
+        session = self._sessions.get(shard)
         if session is None or session.conn is None:
             raise RuntimeError("fake_discord: no live gateway connection to drop")
         conn = session.conn
@@ -1255,9 +1449,9 @@ class FakeDiscord:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.ws.close(code=code, message=b"fake drop"), 2.0)
 
-    async def send_reconnect(self) -> None:
+    async def send_reconnect(self, *, shard: int = 0) -> None:
         """Send op 7 RECONNECT; the client closes and RESUMEs."""
-        session = self._session
+        session = self._sessions.get(shard)
         if session is None or session.conn is None:
             raise RuntimeError("fake_discord: no live gateway connection")
         self.drops += 1
@@ -1265,9 +1459,9 @@ class FakeDiscord:
         conn, session.conn = session.conn, None
         await self._ws_send(conn, {"op": OP_RECONNECT, "d": None, "s": None, "t": None})
 
-    async def invalidate_session(self, resumable: bool = False) -> None:
+    async def invalidate_session(self, resumable: bool = False, *, shard: int = 0) -> None:
         """Send op 9 INVALID_SESSION; with resumable=False the client re-IDENTIFYs."""
-        session = self._session
+        session = self._sessions.get(shard)
         if session is None or session.conn is None:
             raise RuntimeError("fake_discord: no live gateway connection")
         conn = session.conn
@@ -1276,15 +1470,37 @@ class FakeDiscord:
         session.conn = None
         await self._ws_send(conn, {"op": OP_INVALID_SESSION, "d": resumable, "s": None, "t": None})
 
+    def zombie(self, *, shard: int = 0) -> None:
+        """Turn the live connection into a zombie: the socket stays open, but nothing is delivered
+        (events are kept for the RESUME) and heartbeats get no ACK. discord.py notices only when its
+        ``heartbeat_timeout`` (60 s) passes, closes the socket and RESUMEs on a fresh, healthy one."""
+        session = self._sessions.get(shard)
+        if session is None or session.conn is None:
+            raise RuntimeError("fake_discord: no live gateway connection")
+        session.conn.silent = True
+        self.zombies += 1
+
+    def wake(self, *, shard: int = 0) -> None:
+        """Undo ``zombie``: ACK heartbeats again and deliver new events (missed ones come on RESUME)."""
+        session = self._sessions.get(shard)
+        if session is not None and session.conn is not None:
+            session.conn.silent = False
+
+    @property
+    def heartbeat_acks(self) -> int:
+        """ACKs sent on the live connections so far."""
+        return sum(c.acks for c in self._conns)
+
     # ==================================================================================
     # user-side actions
     # ==================================================================================
 
     def _visible_to_bot(self, msg: dict) -> tuple[bool, dict]:
         """Apply intent rules: (delivered?, payload as the bot would receive it)."""
-        if not self.enforce_intents or self._session is None:
+        session = self._sessions.get(self.shard_of(msg.get("guild_id")))
+        if not self.enforce_intents or session is None:
             return True, msg
-        intents = self._session.intents
+        intents = session.intents
         is_dm = "guild_id" not in msg
         if not intents & (INTENT_DIRECT_MESSAGES if is_dm else INTENT_GUILD_MESSAGES):
             return False, msg
@@ -1367,8 +1583,8 @@ class FakeDiscord:
             "flags": 0,
         }
         if in_guild:
-            msg["guild_id"] = str(self.guild_id)
-            member = self.member_payload(user, with_user=False)
+            msg["guild_id"] = ch["guild_id"]
+            member = self.member_payload(user, with_user=False, guild=ch["guild_id"])
             member.pop("permissions", None)
             msg["member"] = member
         if reference is not None:
@@ -1376,7 +1592,7 @@ class FakeDiscord:
             msg["type"] = 19
             msg["message_reference"] = {"type": 0, "message_id": str(ref_id), "channel_id": ch["id"]}
             if in_guild:
-                msg["message_reference"]["guild_id"] = str(self.guild_id)
+                msg["message_reference"]["guild_id"] = ch["guild_id"]
             ref = self.messages.get(ref_id)
             msg["referenced_message"] = self._strip_ref(ref) if ref else None
         self.messages[mid] = msg
@@ -1450,7 +1666,9 @@ class FakeDiscord:
             return c["id"]
         if otype == 11:
             att = value if isinstance(value, dict) else {"filename": str(value)}
-            payload = self._attachment_payload("0", att.get("filename", "file.bin"), att.get("size", 0), att)
+            payload = self._attachment_payload(
+                "0", str(att.get("filename", "file.bin")), int(att.get("size", 0)), att
+            )
             resolved.setdefault("attachments", {})[payload["id"]] = payload
             return payload["id"]
         return value
@@ -1519,19 +1737,20 @@ class FakeDiscord:
             "app_permissions": str(self.member_permissions(self.bot_user) if in_guild else BOT_PERMISSIONS),
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "attachment_size_limit": 26214400,
+            "attachment_size_limit": self.upload_limit,
             "channel": _clone(ch),
             "channel_id": ch["id"],
         }
         if data is not None:
             payload["data"] = data
         if in_guild:
+            gid = ch["guild_id"]
             payload.update(
-                guild_id=str(self.guild_id),
-                guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
+                guild_id=gid,
+                guild={"id": gid, "locale": "en-US", "features": []},
                 guild_locale="en-US",
-                member=self.member_payload(u, permissions=permissions),
-                authorizing_integration_owners={"0": str(self.guild_id)},
+                member=self.member_payload(u, permissions=permissions, guild=gid),
+                authorizing_integration_owners={"0": gid},
                 context=0,
             )
         else:
@@ -1770,7 +1989,9 @@ class FakeDiscord:
 
     @staticmethod
     def _json(data: Any, status: int = 200) -> web.Response:
-        return web.Response(status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=JSON_CT)
+        return web.Response(
+            status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=JSON_CT
+        )
 
     @staticmethod
     def _error(status: int, code: int, message: str) -> web.Response:
@@ -1789,7 +2010,7 @@ class FakeDiscord:
         gcmds = cmds + r"/guilds/" + S % "guild_id"
         msg = r"/channels/" + S % "channel_id" + r"/messages/" + S % "message_id"
         hook = r"/webhooks/" + S % "app_id" + r"/(?P<token>[^/]+)"
-        table = [
+        table: list[tuple[str, str, Callable[..., Any], bool]] = [
             ("GET", r"/users/@me", self._r_me, True),
             ("GET", r"/users/" + S % "user_id", self._r_user, True),
             ("POST", r"/users/@me/channels", self._r_create_dm, True),
@@ -1834,7 +2055,10 @@ class FakeDiscord:
             ("PATCH", hook + r"/messages/(?P<message_id>@original|\d+)", self._r_hook_edit, False),
             ("DELETE", hook + r"/messages/(?P<message_id>@original|\d+)", self._r_hook_delete, False),
         ]
-        return [(m, re.compile("^" + p + "$"), h, a) for m, p, h, a in table]
+        routes: list[tuple[str, re.Pattern[str], Callable[..., Any], bool]] = [
+            (m, re.compile("^" + p + "$"), h, a) for m, p, h, a in table
+        ]
+        return routes
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         files: list[dict[str, Any]] = []
@@ -1844,11 +2068,13 @@ class FakeDiscord:
         if ctype.startswith("multipart/"):
             body = None
             reader = await request.multipart()
-            async for part in reader:  # type: ignore[union-attr]
+            async for part in reader:
+                if not isinstance(part, aiohttp.BodyPartReader):
+                    continue
                 if part.name == "payload_json":
                     body = json.loads(await part.text())
                 else:
-                    raw = await part.read()  # type: ignore[union-attr]
+                    raw = await part.read()
                     files.append(
                         {
                             "field": part.name,
@@ -1872,8 +2098,19 @@ class FakeDiscord:
         body, files = await self._read_body(request)
         rec = RecordedRequest(request.method, rel, dict(request.query), body, files, dict(request.headers))
         self.requests.append(rec)
+        if sum(f["size"] for f in files) > self.upload_limit:
+            rec.status = 413
+            await self._changed()
+            return self._error(413, 40005, "Request entity too large")
         try:
-            resp = self._take_fault(rec.method, rel)
+            fault = self._take_fault(rec.method, rel)
+            if fault is not None:
+                rec.fault = fault.label
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+            resp = (
+                fault.build() if fault is not None and fault.build is not None and not fault.after else None
+            )
             if resp is None:
                 for method, rx, handler, needs_auth in self._routes:
                     m = rx.match(rel)
@@ -1887,6 +2124,8 @@ class FakeDiscord:
                     rec.unexpected = True
                     self.unexpected_requests.append(rec)
                     resp = self._error(404, 0, "404: Not Found")
+                if fault is not None and fault.after and fault.build is not None:
+                    resp = fault.build()
         except (
             Exception
         ) as exc:  # a bug in the fake: make it loud, but don't return 5xx (discord.py would retry slowly)
@@ -1922,7 +2161,7 @@ class FakeDiscord:
         return self._json(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.shard_count,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
@@ -1946,9 +2185,9 @@ class FakeDiscord:
         return self._no_content()
 
     async def _r_guild(self, rec: RecordedRequest, guild_id: str) -> web.Response:
-        if int(guild_id) != self.guild_id:
+        if int(guild_id) not in self.guilds:
             return self._error(404, 10004, "Unknown Guild")
-        g = self.guild_payload()
+        g = self.guild_payload(int(guild_id))
         for key in (
             "members",
             "channels",
@@ -1967,10 +2206,13 @@ class FakeDiscord:
         return self._json(g)
 
     async def _r_guild_channels(self, rec: RecordedRequest, guild_id: str) -> web.Response:
-        return self._json(list(self.channels.values()))
+        return self._json(
+            [c for c in self.channels.values() if c.get("guild_id") == guild_id and c["type"] != 11]
+        )
 
     async def _r_guild_roles(self, rec: RecordedRequest, guild_id: str) -> web.Response:
-        return self._json(list(self.roles.values()))
+        roles = self.roles if int(guild_id) == self.guild_id else self._guild_roles.get(int(guild_id), {})
+        return self._json(list(roles.values()))
 
     async def _r_guild_member(self, rec: RecordedRequest, guild_id: str, user_id: str) -> web.Response:
         if int(user_id) not in self._member_roles:
@@ -2145,7 +2387,7 @@ class FakeDiscord:
             "flags": int(body.get("flags") or 0) | extra_flags,
         }
         if in_guild:
-            msg["guild_id"] = str(self.guild_id)
+            msg["guild_id"] = ch["guild_id"] if ch is not None else str(self.guild_id)
         if body.get("nonce") is not None:
             msg["nonce"] = body["nonce"]
         if body.get("sticker_ids"):
@@ -2164,7 +2406,7 @@ class FakeDiscord:
                 "channel_id": str(ref.get("channel_id") or channel_id),
             }
             if in_guild:
-                msg["message_reference"]["guild_id"] = str(ref.get("guild_id") or self.guild_id)
+                msg["message_reference"]["guild_id"] = str(ref.get("guild_id") or msg["guild_id"])
             target = self.messages.get(int(ref["message_id"]))
             msg["referenced_message"] = self._strip_ref(target) if target else None
         return msg
@@ -2200,11 +2442,11 @@ class FakeDiscord:
             await self._echo("MESSAGE_CREATE", msg)
 
     async def _echo(self, event: str, msg: dict) -> None:
-        if self._session is None:
+        if self._sessions.get(self.shard_of(msg.get("guild_id"))) is None:
             return
         payload = dict(msg)  # only top-level keys change below; the frame is serialised at once
         if "guild_id" in payload and event != "MESSAGE_DELETE":
-            member = self.member_payload(self.bot_user, with_user=False)
+            member = self.member_payload(self.bot_user, with_user=False, guild=payload["guild_id"])
             member.pop("permissions", None)
             payload["member"] = member
         delivered, visible = self._visible_to_bot(payload)
@@ -2228,7 +2470,16 @@ class FakeDiscord:
             and ref.get("fail_if_not_exists", True)
         ):
             return self._error(400, 50035, "Invalid Form Body (message_reference: Unknown message)")
+        nonce = body.get("nonce")
+        key = (str(channel_id), str(nonce))
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get(key)
+            if seen is not None and time.monotonic() - seen[0] < NONCE_SECONDS:
+                self.nonce_replays += 1  # Discord: the same nonce within minutes returns the first message
+                return self._json(seen[1])
         msg = self._new_bot_message(channel_id, body, rec.files)
+        if nonce is not None and body.get("enforce_nonce"):
+            self._nonces[key] = (time.monotonic(), msg)
         await self._publish_bot_message(msg)
         return self._json(msg)
 
@@ -2271,7 +2522,7 @@ class FakeDiscord:
         self.deleted_message_ids.append(int(msg["id"]))
         if (
             self.echo_bot_messages
-            and self._session is not None
+            and self._sessions.get(self.shard_of(msg.get("guild_id"))) is not None
             and not (msg.get("flags", 0) & FLAG_EPHEMERAL)
         ):
             data = {"id": msg["id"], "channel_id": msg["channel_id"]}

@@ -11,7 +11,7 @@ import pytest_asyncio
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fake_discord import FAKE_TOKEN, FakeDiscord, FakeDiscordTimeout
+from fakediscord import FAKE_TOKEN, FakeDiscord, FakeDiscordTimeout
 
 DESTINATIONS = ["Airport", "Aquarium", "Beach", "Central Station"]
 
