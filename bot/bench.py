@@ -85,11 +85,12 @@ def write_synthetic(source: Path, dest: Path, factor: int, seed: int = 7) -> lis
     model family, each with its own made-up names and aliases. Returns questions about them."""
     rng = random.Random(seed)
     used: set[str] = set()
-    for sub in ("sources", "licenses", "models"):
+    for sub in ("sources", "licenses", "models", "languages"):
         (dest / sub).mkdir(parents=True, exist_ok=True)
-        for path in (source / sub).glob("*"):
+        for path in (source / sub).glob("*") if (source / sub).is_dir() else ():
             (dest / sub / path.name).write_bytes(path.read_bytes())
-    (dest / "topics.yaml").write_bytes((source / "topics.yaml").read_bytes())
+    for path in source.glob("*.yaml"):  # topics, places, uses, quantities, general
+        (dest / path.name).write_bytes(path.read_bytes())
     if factor <= 1:
         return []
     licenses = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in (source / "licenses").glob("*.yaml")}

@@ -399,11 +399,13 @@ def _eval(engine, knowledge_dir: Path, args) -> int:
     except EvalFileError as exc:
         print(f"riderbot: bad evaluation file:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = evaluate(engine.matcher, items)
+    evaluation = evaluate(engine.matcher, items)
     if args.json:
-        print(json.dumps({**report.metrics, "passed": report.passed()}, indent=2))
+        print(json.dumps({**evaluation.metrics, "written": evaluation.written.metrics, "real": evaluation.real.metrics,
+                          "files": {name: r.metrics for name, r in evaluation.files.items()},
+                          "passed": evaluation.passed()}, indent=2))
     else:
-        print(format_report(report, verbose=args.verbose))
+        print(format_report(evaluation, verbose=args.verbose))
     return EXIT_OK
 
 

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.matching import ANSWERED, Answer, Matcher
+from bot.matching import Answer, Matcher
+from bot.matching.matcher import Context, Scope
 from bot.storage import Asked, Storage
 
 
@@ -28,11 +29,14 @@ class Engine:
         # one assignment each, after the new matcher is fully built: readers never see half a reload
         self.kb, self.matcher = kb, matcher
 
-    def ask(self, question: str) -> Answer:
-        return self.matcher.match(question)
+    def ask(self, question: str, context: Context | None = None, scope: Scope | None = None) -> Answer:
+        """The answer to one message; ``context`` is the conversation it follows up on (if any),
+        ``scope`` a server's own aliases and taught wordings."""
+        return self.matcher.match(question, context, scope)
 
-    def answer_for(self, model_id: str, topic: str, question: str = "") -> Answer:
-        """The answer for a model and topic already chosen (a clarify button in Discord)."""
+    def answer_for(self, model_id: str, topic: str | None, question: str = "") -> Answer:
+        """The answer for a model and topic already chosen (a clarify button in Discord); no topic
+        gives the model's licence card."""
         return self.matcher.answer_for(question, model_id, None, topic)
 
     def teach(self, learned: Iterable[tuple[str, str | None, str | None, str]]) -> None:
@@ -49,8 +53,9 @@ class Engine:
 
 
 def needs_review(answer: Answer) -> bool:
-    """Unanswered and clarify outcomes go to the review queue."""
-    return answer.status != ANSWERED
+    """Unanswered and clarify outcomes go to the review queue, except chatter and off-topic messages
+    that touched no model or licence; so do answers that had to say a model is unknown."""
+    return answer.loggable
 
 
 def asked_from(answer: Answer, *, source: str, guild_id: int | None = None, channel_id: int | None = None,

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "＇": "'"})
 _LETTER_DIGIT = re.compile(r"([a-z])(?=\d)")
+_PLUS = re.compile(r"(?<=[a-z0-9])\+(?![+a-z0-9])")  # "Command R+" is not "Command R"
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{CJK}]+")
 _TOKEN = re.compile(rf"\d+(?:\.\d+)*[a-z0-9]*|[a-z]+|[{CJK}]+")
@@ -50,7 +51,7 @@ def tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens; a letter run followed by digits is split ("llama2" -> llama, 2),
     dotted version numbers stay whole ("3.1"), digits followed by letters stay whole ("70b"),
     "++" is kept as a word so "OpenRAIL++-M" is not "OpenRAIL-M", and a CJK run is one token."""
-    text = fold(text).lower().replace("++", " plusplus ")
+    text = _PLUS.sub(" plus ", fold(text).lower().replace("++", " plusplus "))
     text = _LETTER_DIGIT.sub(r"\1 ", text)
     return tuple(_BRITISH.get(t, t) for t in _TOKEN.findall(text))
 

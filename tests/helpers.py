@@ -13,14 +13,15 @@ from typing import Any
 
 from bot.client import RiderBot
 from bot.engine import Engine
-from bot.rendering.common import VERDICT_EMOJI, VERDICT_LABELS
+from bot.matching.answer import LEADS
+from bot.rendering.common import REPLY_EMOJI
 from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
 
 
-def verdict_title(verdict: str) -> str:
-    """How an answered embed's title starts for ``verdict`` (the line a reader scans)."""
-    return f"{VERDICT_EMOJI[verdict]} {VERDICT_LABELS[verdict]}:"
+def reply_title(reply: str) -> str:
+    """How an answered embed's title starts for a direct ``reply`` ("✅ Yes —"): the line a reader scans."""
+    return f"{REPLY_EMOJI[reply]} {LEADS[reply]} —"
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], within: float = 2.0) -> Any:

@@ -17,7 +17,8 @@ JSON_KEYS = {"status", "model", "license", "topic", "verdict", "answer", "quotes
 def test_ask_prints_a_readable_answer(capsys):
     assert main(["ask", "can i train my model on llama 2 outputs?"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("No: Llama 2")
+    assert out.startswith("No — The Llama 2 licence forbids")  # the direct reply first
+    assert "[No — Llama 2, training on outputs]" in out
     assert "> " in out  # the quoted clause
     assert "Llama 2 Community License" in out
     assert "not legal advice" in out
@@ -36,7 +37,9 @@ def test_ask_json_shape(capsys):
 def test_ask_json_clarify_and_unanswered(capsys):
     main(["ask", "--json", "can i use llama commercially"])
     clarify = json.loads(capsys.readouterr().out)
-    assert clarify["status"] == "clarify" and {"model": "llama-2", "topic": "commercial-use"} in clarify["candidates"]
+    assert clarify["status"] == "clarify"
+    assert {"model": "llama-2", "topic": "commercial-use", "verdict": "conditional", "reply": "yes"} in clarify["candidates"]
+    assert {"model": "llama-1", "topic": "commercial-use", "verdict": "no", "reply": "no"} in clarify["candidates"]
     main(["ask", "--json", "is XTTS ok for commercial use?"])
     unanswered = json.loads(capsys.readouterr().out)
     assert unanswered["status"] == "unanswered" and unanswered["unknown_model"] == "XTTS" and unanswered["verdict"] is None
@@ -74,7 +77,7 @@ def test_chat_answers_and_ends_on_eof():
     stdin = io.StringIO("is mistral 7b ok for commercial use\n\nx" * 1 + "y" * 1001 + "\n")
     assert run_console(Engine.from_folder(), stdin=stdin, stdout=out) == 0
     text = out.getvalue()
-    assert "Yes: Mistral 7B" in text
+    assert "Yes — Apache 2.0 gives everyone" in text and "[Yes — Mistral 7B, commercial use]" in text
     assert "keep it under 1000" in text
     assert text.rstrip().endswith("bye")
 

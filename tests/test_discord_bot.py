@@ -28,14 +28,14 @@ from tests.helpers import (
     is_ephemeral,
     make_bot,
     mention,
-    verdict_title,
+    reply_title,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 VOTES = ["rb:vote:up", "rb:vote:down"]
-LLAMA_PICKS = [f"rb:pick:{m}:commercial-use" for m in ("llama-2", "llama-3", "llama-3.1", "llama-3.2", "llama-3.3",
-                                                        "llama-4")]
+LLAMA_PICKS = [f"rb:pick:{m}:commercial-use" for m in ("llama-2", "llama-3", "llama-3.1", "llama-3.2", "llama-3.2-vision",
+                                                        "llama-3.3", "llama-4", "llama-1")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -101,7 +101,7 @@ async def test_mention_gets_a_reply_with_the_verdict(fake, bot):
     reply = await ex.reply()
     assert reply["message_reference"]["message_id"] == str(ex.id)
     embed = embed_of(reply)
-    assert embed["title"].startswith(verdict_title("yes")) and "Gemma" in embed["title"]
+    assert embed["title"].startswith(reply_title("yes")) and "Gemma" in embed["title"]
     assert "commercial use" in embed["title"]
     assert any(f["name"].startswith("What the licence says") and f["value"].startswith("> ") for f in embed["fields"])
     licence = next(f for f in embed["fields"] if f["name"] == "Licence")
@@ -116,7 +116,7 @@ async def test_a_dm_is_a_question_without_mentioning(fake):
     ex = await fake.send_message("is mistral 7b free for commercial use", author="bob", dm=True)
     reply = await ex.reply()
     assert "guild_id" not in reply
-    assert embed_of(reply)["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed_of(reply)["title"]
+    assert embed_of(reply)["title"].startswith(reply_title("yes")) and "Mistral 7B" in embed_of(reply)["title"]
 
 
 async def test_a_bare_mention_explains_how_to_ask(fake):
@@ -127,7 +127,7 @@ async def test_a_bare_mention_explains_how_to_ask(fake):
 async def test_a_bare_mention_replying_to_a_question_answers_that_question(fake):
     question = await fake.send_message("can i train my model on llama 2 outputs?", author="bob")
     ex = await fake.send_message(mention(fake, ""), author="alice", reference=question.payload)
-    assert embed_of(await ex.reply())["title"].startswith(verdict_title("no"))
+    assert embed_of(await ex.reply())["title"].startswith(reply_title("no"))
 
 
 async def test_slash_ask_answers_publicly_with_embed_and_buttons(fake, bot):
@@ -135,7 +135,7 @@ async def test_slash_ask_answers_publicly_with_embed_and_buttons(fake, bot):
     cb = await h.response()
     assert cb["type"] == 4 and not is_ephemeral(cb)
     embed = callback_embed(cb)
-    assert embed["title"].startswith(verdict_title("no")) and "Llama 2" in embed["title"]
+    assert embed["title"].startswith(reply_title("no")) and "Llama 2" in embed["title"]
     assert any("improve any other large language model" in f["value"] for f in embed["fields"])
     assert custom_ids(cb["data"]) == VOTES
     message = await h.message()
@@ -147,7 +147,7 @@ async def test_slash_ask_works_in_dms(fake):
     h = await fake.slash("ask", {"question": "is llama 3.1 ok commercially"}, user="bob", dm=True)
     cb = await h.response()
     assert cb["type"] == 4
-    assert callback_embed(cb)["title"].startswith(verdict_title("conditional"))
+    assert callback_embed(cb)["title"].startswith(reply_title("yes"))
 
 
 async def test_context_menu_answers_the_selected_message_as_a_reply(fake, bot):
@@ -158,23 +158,23 @@ async def test_context_menu_answers_the_selected_message_as_a_reply(fake, bot):
     assert cb["type"] == 5 and is_ephemeral(cb)  # "thinking", only for the one who asked
     reply = await question.reply()
     assert reply["message_reference"]["message_id"] == str(question.id)
-    assert embed_of(reply)["title"].startswith(verdict_title("no"))
+    assert embed_of(reply)["title"].startswith(reply_title("no"))
     assert "Answered" in (await h.message())["content"]
     stored = await eventually(lambda: bot.storage.get_answer(int(reply["id"])))
     assert stored["user_id"] == fake.user_id("alice")
 
 
 async def test_unanswered_is_honest_and_logged(fake, bot):
-    ex = await fake.send_message(mention(fake, "is XTTS ok for commercial use?"), author="alice")
+    ex = await fake.send_message(mention(fake, "is Zorblax-7 ok for commercial use?"), author="alice")
     embed = embed_of(await ex.reply())
-    assert "XTTS" in embed["description"] and "don't know" in embed["description"]
-    entry = await eventually(lambda: queued(bot, "is XTTS ok for commercial use?"))
-    assert entry["outcome"] == "unanswered" and entry["unknown_model"] == "XTTS"
+    assert "Zorblax-7" in embed["description"] and "don't know" in embed["description"]
+    entry = await eventually(lambda: queued(bot, "is Zorblax-7 ok for commercial use?"))
+    assert entry["outcome"] == "unanswered" and entry["unknown_model"] == "Zorblax-7"
     assert entry["user_id"] == fake.user_id("alice") and entry["channel_id"] == fake.channel_id("general")
 
 
 async def test_not_verified_is_unanswered_with_the_official_url(fake):
-    h = await fake.slash("ask", {"question": "can i use mistral small 3 commercially"})
+    h = await fake.slash("ask", {"question": "can i redistribute the llama 1 weights"})
     embed = callback_embed(await h.response())
     assert embed["title"].startswith("\N{BLACK QUESTION MARK ORNAMENT}")
     assert any(f["name"] == "Official text" and f["value"].startswith("https://") for f in embed["fields"])
@@ -199,7 +199,7 @@ async def test_clarify_buttons_answer_for_the_picked_model_in_place(fake, bot):
     update = await click.response()
     assert update["type"] == 7  # the clarify message becomes the answer
     embed = callback_embed(update)
-    assert embed["title"].startswith(verdict_title("conditional")) and "Llama 3.1" in embed["title"]
+    assert embed["title"].startswith(reply_title("yes")) and "Llama 3.1" in embed["title"]
     assert custom_ids(update["data"]) == VOTES
     assert message["embeds"][0]["title"] == embed["title"]  # edited in place
     stored = await bot.storage.get_answer(int(message["id"]))
@@ -208,7 +208,7 @@ async def test_clarify_buttons_answer_for_the_picked_model_in_place(fake, bot):
 
 
 async def test_feedback_is_stored_and_a_second_vote_is_refused(fake, bot):
-    h = await fake.slash("ask", {"question": "is mistral 7b apache"}, user="alice")
+    h = await fake.slash("ask", {"question": "is mistral 7b open source"}, user="alice")
     message = await h.message()
     await eventually(lambda: bot.storage.get_answer(int(message["id"])))
 
@@ -221,7 +221,7 @@ async def test_feedback_is_stored_and_a_second_vote_is_refused(fake, bot):
     up = await fake.click("rb:vote:up", message=message, user="alice")
     assert (await up.response())["data"]["content"] == VOTE_THANKS
     assert await bot.storage.vote_counts(int(message["id"])) == (1, 1)
-    entry = await eventually(lambda: queued(bot, "is mistral 7b apache"))
+    entry = await eventually(lambda: queued(bot, "is mistral 7b open source"))
     assert entry["outcome"] == "not-helpful" and entry["best_guess"] == "mistral-7b/open-source-status"
 
 
@@ -235,7 +235,7 @@ async def test_license_autocomplete_returns_at_most_25_short_choices(fake):
     llama = await (await fake.autocomplete("license", {"model": "llama 3"})).choices()
     assert 0 < len(llama) <= 25 and llama[0]["value"] == "llama-3"
     gemma = await (await fake.autocomplete("license", {"model": "gemma"})).choices()
-    assert {"gemma", "gemma-4"} <= {c["value"] for c in gemma}
+    assert {"gemma", "codegemma"} <= {c["value"] for c in gemma}
     assert all(len(c["name"]) <= 100 for c in gemma)  # Gemma's full name is 101 characters
     typo = await (await fake.autocomplete("license", {"model": "mistrall 7b"})).choices()
     assert "mistral-7b" in [c["value"] for c in typo][:3]
@@ -322,7 +322,7 @@ async def test_watched_channel_answers_only_answered_outcomes_and_logs_the_rest(
     try:
         ex = await fake.send_message("is mistral 7b free for commercial use", author="alice", channel="bot-commands")
         reply = await ex.reply()
-        assert embed_of(reply)["title"].startswith(verdict_title("yes"))
+        assert embed_of(reply)["title"].startswith(reply_title("yes"))
 
         for question in ("can i use mistral commercially", "how much vram for llama 2 70b", "lol nice"):
             await fake.send_message(question, author="bob", channel="bot-commands")
@@ -349,7 +349,7 @@ async def test_watched_channel_answers_only_answered_outcomes_and_logs_the_rest(
 async def test_cooldown_message_on_the_sixth_quick_question(fake):
     for n in range(ASK_RATE):
         ex = await fake.send_message(mention(fake, f"is mistral 7b free for commercial use {n}"), author="bob")
-        assert embed_of(await ex.reply())["title"].startswith(verdict_title("yes"))
+        assert embed_of(await ex.reply())["title"].startswith(reply_title("yes"))
     sixth = await fake.send_message(mention(fake, "is llama 3.1 ok commercially"), author="bob")
     reply = await sixth.reply()
     assert "asking quickly" in reply["content"] and not reply["embeds"]
@@ -370,7 +370,7 @@ async def test_a_question_with_everyone_pings_no_one(fake):
     text = mention(fake, f"@everyone @here <@&{role}> <@{fake.user_id('bob')}> can I use gemma 2 in my saas?")
     ex = await fake.send_message(text, author="alice", mention_roles=["Moderator"])
     reply = await ex.reply()
-    assert embed_of(reply)["title"].startswith(verdict_title("yes"))
+    assert embed_of(reply)["title"].startswith(reply_title("yes"))
     assert reply["mention_everyone"] is False and reply["mentions"] == [] and reply["mention_roles"] == []
     sent = fake.requests_matching("POST", "/channels/{id}/messages")[-1]
     assert sent.json["allowed_mentions"] == {"parse": [], "replied_user": False}
@@ -378,9 +378,9 @@ async def test_a_question_with_everyone_pings_no_one(fake):
 
 
 async def test_user_text_echoed_back_is_escaped(fake):
-    ex = await fake.send_message(mention(fake, "can i use __bark__ commercially"), author="alice")
+    ex = await fake.send_message(mention(fake, "can i use __bork-2__ commercially"), author="alice")
     description = embed_of(await ex.reply())["description"]
-    assert "\\_\\_bark\\_\\_" in description
+    assert "\\_\\_bork-2\\_\\_" in description
 
 
 async def test_a_1001_character_question_is_refused(fake, bot):
@@ -415,10 +415,10 @@ async def test_dropped_gateway_resumes_and_the_bot_still_answers(fake, bot):
     ex = await fake.send_message(mention(fake, "can i train my model on llama 2 outputs?"), author="alice")
     payload = await fake.wait_for_resume(timeout=5)
     assert payload["session_id"] == bot.ws.session_id
-    assert embed_of(await ex.reply(timeout=5))["title"].startswith(verdict_title("no"))
+    assert embed_of(await ex.reply(timeout=5))["title"].startswith(reply_title("no"))
     assert len(fake.identifies) == identifies  # resumed, not re-identified
     after = await fake.send_message(mention(fake, "is mistral 7b free for commercial use"), author="bob")
-    assert embed_of(await after.reply())["title"].startswith(verdict_title("yes"))
+    assert embed_of(await after.reply())["title"].startswith(reply_title("yes"))
 
 
 async def test_a_429_on_send_is_retried_and_exactly_one_message_arrives(fake):
@@ -427,7 +427,7 @@ async def test_a_429_on_send_is_retried_and_exactly_one_message_arrives(fake):
     fake.rate_limit_next("POST", "/channels/{id}/messages", retry_after=0.05)
     started = time.monotonic()
     ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
-    assert embed_of(await ex.reply())["title"].startswith(verdict_title("yes"))
+    assert embed_of(await ex.reply())["title"].startswith(reply_title("yes"))
     await fake.assert_no_bot_message(within=0.2)
     posts = fake.requests_matching("POST", "/channels/{id}/messages")[posts_before:]
     assert [r.status for r in posts] == [429, 200]

@@ -21,6 +21,7 @@ from bot.cogs.checks import NOT_MODERATOR
 from bot.cogs.privacy import FORGET_CANCELLED, NOT_YOURS
 from bot.engine import Engine
 from bot.knowledge import default_knowledge_dir
+from bot.matching.reply import strip_yes_no
 from bot.storage import Asked
 from tests.fake_discord import FakeDiscord
 from tests.helpers import (
@@ -32,7 +33,7 @@ from tests.helpers import (
     is_ephemeral,
     make_bot,
     mention,
-    verdict_title,
+    reply_title,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -241,7 +242,7 @@ async def test_review_show_has_everything_known_about_an_entry(fake, bot):
 
 
 async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(fake, bot):
-    question = "is the zorblax thing from the french lab fine for my startup"
+    question = "is the Zorblax-7 thing from the lab fine for my startup"
     first = await ask(fake, question, user="carol")
     assert "don't know" in first["description"]
     entry = await eventually(lambda: queued(bot, question))
@@ -252,7 +253,7 @@ async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(f
                          user="mod", channel="bot-commands")
     cb = await h.response()
     assert is_ephemeral(cb) and cb["data"]["content"].startswith(f"Resolved #{entry['id']}")
-    assert callback_embed(cb)["title"].startswith(verdict_title("yes"))  # what askers get from now on
+    assert callback_embed(cb)["title"].startswith(reply_title("yes"))  # what askers get from now on
     await log_post_containing(fake, f"resolved #{entry['id']}")
     assert not [m for m in fake.bot_messages[messages:] if m["channel_id"] == str(general)]
     assert len(fake.requests_matching("POST", f"/channels/{general}/messages")) == posts  # the asker heard nothing
@@ -261,9 +262,9 @@ async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(f
     assert (stored["status"], stored["resolution_model"], stored["resolution_topic"], stored["decided_by"]) == (
         "resolved", "mistral-7b", "commercial-use", fake.user_id("mod"))
     assert (question, "mistral-7b", None, "commercial-use") in await bot.storage.learned(all_guilds=True)
-    for variant in (question, question.upper() + "?", "is the zorblax thing from the french lab fine for my start up"):
+    for variant in (question, question.upper() + "?", "is the Zorblax-7 thing from the lab fine for my start up"):
         embed = await ask(fake, variant, user="dave")
-        assert embed["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed["title"], variant
+        assert embed["title"].startswith(reply_title("yes")) and "Mistral 7B" in embed["title"], variant
 
 
 async def test_resolve_with_a_licence_and_the_wrong_number_of_subjects(fake, bot):
@@ -363,14 +364,14 @@ async def test_config_logchannel_can_be_shown_and_cleared(fake, bot):
 
 async def test_kb_alias_is_written_and_answered_live(fake, bot, knowledge):
     before = await ask(fake, "the og llama commercial use?")
-    assert not before["title"].startswith(verdict_title("conditional"))  # a clarify: which Llama?
+    assert not before["title"].startswith(reply_title("yes"))  # a clarify: which Llama?
     h = await fake.slash("kb alias", {"model": "llama-2", "alias": "the og llama"}, user="mod")
     assert (await h.response())["type"] == 5 and h.ephemeral  # deferred: validation takes a moment
     assert (await reply_text(h)).startswith("added the alias \"the og llama\" to **Llama 2**")
     overlay = yaml.safe_load((knowledge / "edits" / "llama.yaml").read_text())
     assert "the og llama" in overlay["models"]["llama-2"]["aliases"]
     after = await ask(fake, "the og llama commercial use?")
-    assert after["title"].startswith(verdict_title("conditional")) and "Llama 2" in after["title"]
+    assert after["title"].startswith(reply_title("yes")) and "Llama 2" in after["title"]
     history = await bot.storage.history("llama-2", scope="all")
     assert (history[0]["action"], history[0]["after"], history[0]["user_id"]) == ("alias", "the og llama",
                                                                                    fake.user_id("mod"))
@@ -385,7 +386,7 @@ async def test_kb_alias_owned_by_another_model_is_refused_and_changes_nothing(fa
     assert snapshot(knowledge) == files and bot.engine.kb is kb
     assert await bot.storage.history(limit=1000, scope="all") == history
     embed = await ask(fake, "is mistral 7b free for commercial use")
-    assert embed["title"].startswith(verdict_title("yes")) and "Mistral 7B" in embed["title"]
+    assert embed["title"].startswith(reply_title("yes")) and "Mistral 7B" in embed["title"]
 
 
 async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_answer(fake, bot, knowledge):
@@ -401,7 +402,7 @@ async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_ans
     assert (await reply_text(submitted)).startswith("changed the answer for **Gemma")
     assert bot.engine.kb.models["gemma"].riders["redistribution"].answer == new
     embed = await ask(fake, "can I redistribute gemma 2 weights?")
-    assert new in embed["description"]
+    assert embed["description"].startswith("Yes — " + strip_yes_no(new))  # the edited text, after the direct reply
     overlay = yaml.safe_load((knowledge / "edits" / "gemma.yaml").read_text())
     assert overlay["models"]["gemma"]["answers"]["redistribution"] == new
     assert family_file.read_bytes() == original  # the hand-written file is untouched
@@ -416,7 +417,7 @@ async def test_an_empty_kb_edit_is_refused_and_changes_nothing(fake, bot, knowle
     submitted = await h.submit_modal({text_input(await h.modal_shown())["custom_id"]: "   "})
     assert await reply_text(submitted) == "Refused, nothing changed: the answer is empty"
     assert snapshot(knowledge) == files and bot.engine.kb is kb
-    assert bot.engine.ask("does llama 2 require attribution?").answer == current
+    assert bot.engine.ask("does llama 2 require attribution?").answer == strip_yes_no(current)
 
 
 async def test_kb_history_shows_the_edits(fake, bot):

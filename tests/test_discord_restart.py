@@ -16,7 +16,7 @@ from bot.engine import Engine
 from bot.health import heartbeat_age
 from bot.storage import Storage
 from tests.fake_discord import FakeDiscord
-from tests.helpers import callback_embed, custom_ids, embed_of, eventually, make_bot, mention, verdict_title
+from tests.helpers import callback_embed, custom_ids, embed_of, eventually, make_bot, mention, reply_title
 
 
 @pytest_asyncio.fixture
@@ -58,7 +58,7 @@ async def test_buttons_work_after_a_restart_and_commands_are_synced_once(fake, e
 
         pick = await (await fake.click("rb:pick:llama-2:commercial-use", message=clarify, user="alice")).response()
         assert pick["type"] == 7
-        assert callback_embed(pick)["title"].startswith(verdict_title("conditional"))
+        assert callback_embed(pick)["title"].startswith(reply_title("yes"))
         assert custom_ids(pick["data"]) == ["rb:vote:up", "rb:vote:down"]
         stored = await second.storage.get_answer(int(clarify["id"]))
         assert (stored["question"], stored["model"]) == ("can i use llama commercially", "llama-2")
@@ -90,11 +90,11 @@ async def test_without_the_message_content_intent(fake, engine, tmp_path):
         await fake.assert_no_bot_message(within=0.2)
         # mentions, DMs and slash commands still work
         ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
-        assert embed_of(await ex.reply())["title"].startswith(verdict_title("yes"))
+        assert embed_of(await ex.reply())["title"].startswith(reply_title("yes"))
         dm = await fake.send_message("can i train my model on llama 2 outputs?", author="bob", dm=True)
-        assert embed_of(await dm.reply())["title"].startswith(verdict_title("no"))
+        assert embed_of(await dm.reply())["title"].startswith(reply_title("no"))
         cb = await (await fake.slash("ask", {"question": "is llama 3.1 ok commercially"})).response()
-        assert callback_embed(cb)["title"].startswith(verdict_title("conditional"))
+        assert callback_embed(cb)["title"].startswith(reply_title("yes"))
     fake.assert_no_unexpected_requests()
 
 

@@ -15,7 +15,7 @@ import pytest
 from bot.client import run_bot
 from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
-from tests.helpers import embed_of, mention, verdict_title
+from tests.helpers import embed_of, mention, reply_title
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ async def test_run_bot_connects_answers_and_exits_2_with_a_sentence_on_a_fatal_c
         await fake.wait_until_connected(timeout=10)
         assert fake.identifies[0]["token"] == token
         ex = await fake.send_message(mention(fake, "can I use gemma 2 in my saas?"), author="alice")
-        assert embed_of(await ex.reply(timeout=10))["title"].startswith(verdict_title("yes"))
+        assert embed_of(await ex.reply(timeout=10))["title"].startswith(reply_title("yes"))
         await fake.wait_for(lambda: settings.health_file.exists(), description="the health file")
         await fake.drop_connection(code=close_code)
         code = await asyncio.wait_for(runner, 15)

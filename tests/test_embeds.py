@@ -9,7 +9,7 @@ import pytest
 
 from bot.knowledge import Quote
 from bot.matching import ANSWERED, CLARIFY, UNANSWERED, Answer, Candidate
-from bot.rendering.common import DISCLAIMER, VERDICT_EMOJI, VERDICT_LABELS
+from bot.rendering.common import DISCLAIMER, MEANING_EMOJI, REPLY_EMOJI, VERDICT_EMOJI
 from bot.rendering.embeds import (
     COMPARE_MAX_MODELS,
     ELLIPSIS,
@@ -51,9 +51,9 @@ def long_answer(kb, quote_chars: int = 3000, quotes: int = 1, details: int = 0) 
 def test_answered_embed_reads_verdict_first_and_quotes_the_clause(shipped_kb, engine):
     answer = engine.ask("can i train my model on llama 2 outputs?")
     embed = answer_embed(shipped_kb, answer).to_dict()
-    assert embed["title"] == f"{VERDICT_EMOJI['no']} {VERDICT_LABELS['no']}: Llama 2, training on outputs"
+    assert embed["title"] == f"{REPLY_EMOJI['no']} No — Llama 2, training on outputs"
     assert embed["url"] == answer.url
-    assert embed["description"].startswith(answer.answer)
+    assert embed["description"].startswith("No — " + answer.answer)  # the same first words as the title
     quote = next(f for f in embed["fields"] if f["name"].startswith("What the licence says"))
     assert quote["value"].startswith("> v. You will not use the Llama Materials")
     licence = next(f for f in embed["fields"] if f["name"] == "Licence")
@@ -92,13 +92,14 @@ def test_every_shipped_answer_fits(shipped_kb, engine):
 def test_based_on_is_said_and_escaped(shipped_kb, engine):
     answer = dataclasses.replace(engine.answer_for("llama-2", "commercial-use", "q"), based_on="**My*Model** @everyone")
     description = answer_embed(shipped_kb, answer).description
-    assert description.startswith("*Answering for Llama 2, the base model whose licence binds ")
+    assert description.startswith("Yes — ")  # the reply first, then who it is for
+    assert "*Answering for Llama 2, the base model whose licence binds " in description
     assert "\\*\\*My\\*Model\\*\\*" in description and "@everyone" not in description
 
 
 def test_long_model_names_are_shortened_in_the_title_and_shown_whole_above_it(shipped_kb, engine):
     embed = answer_embed(shipped_kb, engine.answer_for("gemma", "commercial-use", "q")).to_dict()
-    assert embed["title"].endswith(": Gemma, commercial use")
+    assert embed["title"].endswith("Yes — Gemma, commercial use")
     assert embed["author"]["name"] == shipped_kb.models["gemma"].name
 
 
@@ -106,7 +107,8 @@ def test_clarify_lists_the_candidates_with_their_verdicts(shipped_kb, engine):
     answer = engine.ask("can i use llama commercially")
     embed = answer_embed(shipped_kb, answer).to_dict()
     assert embed["title"] == "Commercial use"
-    assert "**Llama 2**" in embed["description"] and VERDICT_LABELS["conditional"] in embed["description"]
+    assert "**Llama 2**: \N{WHITE HEAVY CHECK MARK} Yes" in embed["description"]
+    assert "**LLaMA 1**: \N{NO ENTRY} No" in embed["description"]  # the direct reply per version
     many = dataclasses.replace(answer, candidates=tuple(Candidate(m, "commercial-use", "yes")
                                                         for m in list(shipped_kb.models) * 3))
     assert_within_limits(answer_embed(shipped_kb, many))
@@ -124,7 +126,7 @@ def test_unanswered_is_honest_and_escapes_what_the_user_typed(shipped_kb):
 
 
 def test_not_verified_links_the_official_text(shipped_kb, engine):
-    answer = engine.ask("can i use mistral small 3 commercially")
+    answer = engine.ask("can i redistribute the llama 1 weights")
     assert answer.reason == "not-verified"
     embed = answer_embed(shipped_kb, answer).to_dict()
     assert embed["title"].startswith(VERDICT_EMOJI["not-verified"])
@@ -135,8 +137,12 @@ def test_license_cards_fit_and_have_one_line_per_topic(shipped_kb):
     for model_id in shipped_kb.models:
         embed = license_card(shipped_kb, model_id)
         assert_within_limits(embed)
-        lines = [line for line in embed.description.splitlines() if " — **" in line]
+        lines = [line for line in embed.description.splitlines() if line.startswith(tuple(MEANING_EMOJI.values()))]
         assert len(lines) == len(shipped_kb.topics)
+        restrictions = [line for line in lines if ("**Termination and litigation**" in line or "**Acceptable use**" in line)
+                        and "not addressed" not in line and "no use" not in line and "does not end" not in line]
+        # a restriction is never shown with a tick ("✅ Yes — Termination")
+        assert not [line for line in restrictions if line.startswith(MEANING_EMOJI["allowed"])], (model_id, restrictions)
 
 
 def test_compare_fits_for_the_most_models_and_the_longest_names(shipped_kb):

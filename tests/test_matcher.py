@@ -16,7 +16,7 @@ from bot.matching import ANSWERED, CLARIFY, UNANSWERED
         ("Llama-3.1-8B-Instruct outputs to train my model, allowed?", "llama-3.1"),
         ("meta-llama/Meta-Llama-3-8B outputs to train my model, allowed?", "llama-3"),
         ("llama3.1 synthetic data allowed?", "llama-3.1"),
-        ("Llama 3.2 11B vision EU restriction", "llama-3.2"),
+        ("Llama 3.2 11B vision EU restriction", "llama-3.2-vision"),
         ("is llama 3.3 70b restricted in the eu", "llama-3.3"),
         ("mistralai/Mistral-7B-Instruct-v0.2 commercial use", "mistral-7b"),
         ("google/gemma-2-9b-it commercial use?", "gemma"),
@@ -44,7 +44,7 @@ def test_typos_and_casing(engine, question, model):
     assert (answer.status, answer.model, answer.topic) == (ANSWERED, model, "commercial-use")
 
 
-@pytest.mark.parametrize("question", ["llama 5 commercial use", "can i use qwen 2 commercially", "llama 3.9 commercial use"])
+@pytest.mark.parametrize("question", ["llama 5 commercial use", "can i use qwen 9 commercially", "llama 3.9 commercial use"])
 def test_a_different_version_is_not_a_typo(engine, question):
     answer = engine.ask(question)
     assert answer.status == UNANSWERED
@@ -68,13 +68,14 @@ def test_unknown_model_is_named_and_never_answered_with_another(engine):
     assert answer.model is None and answer.verdict is None
 
 
-@pytest.mark.parametrize(("question", "family_size"), [("Can I use Llama commercially?", 6), ("is qwen free for commercial use", 5)])
-def test_family_without_version_asks_back(engine, question, family_size):
+@pytest.mark.parametrize(("question", "family"), [("Can I use Llama commercially?", "llama"), ("is qwen free for commercial use", "qwen")])
+def test_family_without_version_asks_back_when_its_members_differ(engine, question, family):
     answer = engine.ask(question)
     assert answer.status == CLARIFY
     assert answer.topic == "commercial-use"
-    assert len(answer.candidates) == family_size
-    assert all(c.verdict for c in answer.candidates)  # a per-version overview
+    assert [c.model for c in answer.candidates] == list(engine.kb.families[family].members)
+    assert all(c.verdict and c.reply for c in answer.candidates)  # a per-version overview
+    assert {c.reply for c in answer.candidates} >= {"yes", "no"}
 
 
 def test_missing_model_asks_back(engine):
@@ -101,10 +102,10 @@ def test_licence_named_instead_of_model(engine, question, license, topic):
 
 
 def test_not_verified_rider_is_never_claimed(engine):
-    answer = engine.ask("is gemma 4 ok for commercial use")
+    answer = engine.ask("can i redistribute the llama 1 weights")
     assert answer.status == UNANSWERED
     assert answer.reason == "not-verified"
-    assert answer.model == "gemma-4" and answer.url
+    assert answer.model == "llama-1" and answer.url and answer.reply is None
 
 
 def test_every_answer_carries_licence_quote_and_url(engine):
@@ -126,22 +127,29 @@ def test_learned_phrasing_is_answered_after_teaching(engine):
     assert fresh.ask("llama two money stuff ok").model == "llama-2"  # a close variant
 
 
-@pytest.mark.parametrize("question", ["is sdxl turbo ok for commercial use", "qwen3 max commercial use?", "is phi-3 ok commercially"])
+@pytest.mark.parametrize("question", ["is hunyuan-large ok for commercial use", "qwen3 max commercial use?", "is phi-3 ok commercially"])
 def test_look_alikes_we_do_not_cover_are_not_answered_as_their_namesakes(engine, question):
     answer = engine.ask(question)
     assert answer.status == UNANSWERED and answer.model is None and answer.unknown_model
 
 
-def test_naming_a_licence_next_to_a_model_asks_what_licence_it_is(engine):
+def test_naming_a_licence_next_to_a_model_checks_that_premise(engine):
     answer = engine.ask("is qwen2.5 3b apache")
-    assert (answer.status, answer.model, answer.topic) == (ANSWERED, "qwen2.5-3b", "open-source-status")
-    assert answer.verdict == "no"  # it is under the Qwen Research License, not Apache 2.0
+    assert (answer.status, answer.model, answer.card, answer.reply) == (ANSWERED, "qwen2.5-3b", True, "no")
+    assert answer.license == "qwen-research" and answer.premise == "Apache License 2.0"  # the Qwen Research License
 
 
 @pytest.mark.parametrize("family", ["llama", "qwen", "mistral", "falcon", "stable diffusion", "gemma", "deepseek", "grok"])
-def test_family_names_ask_which_member(engine, family):
+def test_family_names_ask_which_member_or_answer_for_all(engine, family):
+    """A family name alone is never answered as one member: either every member agrees (one answer
+    listing them all) or the bot asks which one."""
     answer = engine.ask(f"can i use {family} commercially")
-    assert answer.status == CLARIFY and len(answer.candidates) >= 2
+    if answer.status == ANSWERED:
+        assert answer.family and answer.model is None and len(answer.members) >= 2
+        assert {c.reply for c in answer.members} == {answer.reply}
+    else:
+        assert answer.status == CLARIFY and len(answer.candidates) >= 2
+        assert len({c.reply for c in answer.candidates}) >= 2
 
 
 def test_a_family_with_one_member_is_answered(engine):

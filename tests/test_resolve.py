@@ -20,7 +20,7 @@ from bot.matching.resolve import FAMILY, LICENSE, MODEL, NOT_COVERED, UNKNOWN
         ("gemma", FAMILY, None),
         ("llama", FAMILY, None),
         ("apache 2.0", LICENSE, "apache-2.0"),
-        ("sdxl turbo", NOT_COVERED, None),
+        ("hunyuan-large", NOT_COVERED, None),
         ("llama 5", UNKNOWN, None),
         ("Nope-o-tron", UNKNOWN, None),
         ("", UNKNOWN, None),
@@ -39,4 +39,4 @@ def test_a_family_resolution_lists_its_members(engine):
 
 
 def test_a_not_covered_name_carries_its_link(engine):
-    assert engine.matcher.resolve("SDXL Turbo").url.startswith("https://")
+    assert engine.matcher.resolve("Hunyuan-Large").url.startswith("https://")

@@ -55,10 +55,10 @@ def test_resolved_question_is_answered_on_the_next_ask(capsys):
 
 
 def test_show_dismiss_export_and_errors(capsys):
-    run(capsys, "ask", "is flux dev ok for commercial use")
+    run(capsys, "ask", "is flux 7 ok for commercial use")
     entry = json.loads(run(capsys, "review", "list", "--json")[1])[0]
     code, out, _ = run(capsys, "review", "show", str(entry["id"]), "--json")
-    assert code == 0 and json.loads(out)["question"] == "is flux dev ok for commercial use"
+    assert code == 0 and json.loads(out)["question"] == "is flux 7 ok for commercial use"
     assert run(capsys, "review", "show", "9999")[0] == 2
     assert run(capsys, "review", "resolve", str(entry["id"]), "--model", "nope", "--topic", "commercial-use")[0] == 2
     assert run(capsys, "review", "resolve", str(entry["id"]), "--model", "llama-2", "--topic", "nope")[0] == 2

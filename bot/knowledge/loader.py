@@ -151,6 +151,7 @@ class _Loader:
                 weak_phrasings=tuple(str(p) for p in raw.get("weak_phrasings") or ()),
                 replies={form: {v: str(r) for v, r in (rules or {}).items()}
                          for form, rules in (raw.get("replies") or {}).items()},
+                form=str(raw.get("form") or "permission"),
                 card_labels={str(k): str(v) for k, v in (raw.get("card") or {}).items()},
                 meanings={str(k): str(v) for k, v in (raw.get("meaning") or {}).items()},
                 open_leads={str(k): str(v) for k, v in (raw.get("open_lead") or {}).items()},
@@ -186,7 +187,8 @@ class _Loader:
             regions[str(rid)] = Region(str(rid), str(r["name"]), tuple(str(w) for w in r.get("words") or ()),
                                        frozenset(str(m) for m in r["members"]))
         return Places(regions, countries, frozenset(str(w) for w in data.get("case_sensitive") or ()),
-                      tuple(str(w) for w in data.get("who_words") or ()))
+                      tuple(str(w) for w in data.get("who_words") or ()),
+                      {str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("not_places") or {}).items()})
 
     def load_uses(self) -> dict[str, Use]:
         data = self.optional("uses.yaml", schema.USES_FILE)
@@ -202,6 +204,7 @@ class _Loader:
             margin=float(data.get("margin", 0.2)),
             metrics={str(k): tuple(str(w) for w in v or ()) for k, v in data["metrics"].items()},
             multipliers={str(k).lower(): float(v) for k, v in data["multipliers"].items()},
+            periods={str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("periods") or {}).items()},
             currencies={str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
                         for k, v in data["currencies"].items()},
         )
@@ -211,7 +214,8 @@ class _Loader:
         return {str(gid): GeneralEntry(
             id=str(gid), question=str(g["question"]), answer=" ".join(str(g["answer"]).split()),
             phrasings=tuple(str(p) for p in g["phrasings"]), reply=str(g["reply"]) if g.get("reply") else None,
-            details=" ".join(str(g["details"]).split()) if g.get("details") else None, quotes=_quotes(g.get("quotes")))
+            details=" ".join(str(g["details"]).split()) if g.get("details") else None, quotes=_quotes(g.get("quotes")),
+            replies={str(k): str(v) for k, v in (g.get("replies") or {}).items()})
             for gid, g in ((data or {}).get("entries") or {}).items()}
 
     def load_languages(self) -> dict[str, Language]:
@@ -236,6 +240,9 @@ class _Loader:
                 licence_words=phrases("licence_words"), chatter=phrases("chatter"), split_before=phrases("split_before"),
                 follow_up=phrases("follow_up"), premise=phrases("premise"), code_words=phrases("code_words"),
                 weight_words=phrases("weight_words"), model_markers=phrases("model_markers"),
+                name_suffixes=phrases("name_suffixes"), not_models=phrases("not_models"), deictic=phrases("deictic"),
+                requests=phrases("requests"), not_licence=phrases("not_licence"),
+                question_starts=phrases("question_starts"), asks=phrases("asks"),
             )
         return out
 

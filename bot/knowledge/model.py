@@ -20,10 +20,10 @@ TOPIC_IDS: tuple[str, ...] = (
 
 VERDICTS: tuple[str, ...] = ("yes", "no", "conditional", "not-addressed", "not-verified")
 REPLIES: tuple[str, ...] = ("yes", "no", "depends")
-QUESTION_FORMS: tuple[str, ...] = ("permission", "restriction")
+QUESTION_FORMS: tuple[str, ...] = ("permission", "restriction", "cost")
 """How a yes/no question is put: "can I / may I / is it ok to" asks for a permission, "is there a
-limit / is it banned / do I have to" asks whether a restriction exists. Open questions ("what",
-"who", "how many") have no yes/no reply."""
+limit / is it banned / do I have to" asks whether a restriction exists, "do I have to pay" whether use
+costs anything. Open questions ("what", "who", "how many") have no yes/no reply."""
 MODEL_KINDS: tuple[str, ...] = (
     "llm", "code", "vision-language", "reasoning", "safety", "embedding", "reranker", "image", "video", "3d",
     "speech-recognition", "tts", "music", "audio", "vision", "translation", "other",
@@ -78,6 +78,8 @@ class Topic:
     weak_phrasings: tuple[str, ...] = ()
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     """question form -> verdict -> reply ("yes" | "no" | "depends")."""
+    form: str = "permission"
+    """The form of the topic's own question: how a question that names no form is read."""
     card_labels: dict[str, str] = field(default_factory=dict)
     """verdict -> what it means for the user, in a few words ("allowed, with conditions")."""
     meanings: dict[str, str] = field(default_factory=dict)
@@ -192,6 +194,8 @@ class Places:
     case_sensitive: frozenset[str] = frozenset()
     """Words that are places only when typed in capitals ("US" but not "us")."""
     who_words: tuple[str, ...] = ()
+    not_places: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """language -> place words that are ordinary words in that language."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,8 @@ class Quantities:
     margin: float = 0.2
     metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     multipliers: dict[str, float] = field(default_factory=dict)
+    periods: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """monthly | yearly -> the words for that period after a sum of money."""
     currencies: dict[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
     """ISO code -> (symbols and words, value of one unit in US dollars)."""
 
@@ -225,6 +231,8 @@ class GeneralEntry:
     reply: str | None = None
     details: str | None = None
     quotes: tuple[Quote, ...] = ()
+    replies: dict[str, str] = field(default_factory=dict)
+    """question form -> reply, where the entry's own `reply` does not fit ("can I use it commercially?")."""
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,13 @@ class Language:
     code_words: tuple[str, ...] = ()
     weight_words: tuple[str, ...] = ()
     model_markers: tuple[str, ...] = ()
+    name_suffixes: tuple[str, ...] = ()
+    not_models: tuple[str, ...] = ()
+    deictic: tuple[str, ...] = ()
+    requests: tuple[str, ...] = ()
+    not_licence: tuple[str, ...] = ()
+    question_starts: tuple[str, ...] = ()
+    asks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ QUOTE = Spec(
 )
 
 REPLY_RULE = Spec(
-    "map", keys=QUESTION_FORMS, values=S(enum=REPLIES),
+    "map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES),
     description="question form (permission | restriction) -> the direct reply when this rider answers it",
 )
 
@@ -95,7 +95,8 @@ TOPICS_FILE = Spec(
                     "question": S(True),
                     "phrasings": Spec("list", required=True, item=S(nonempty=True)),
                     "weak_phrasings": Spec("list", item=S(nonempty=True)),
-                    "replies": Spec("map", keys=QUESTION_FORMS,
+                    "form": S(enum=QUESTION_FORMS, description="the form of the topic's own question"),
+                    "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"),
                                     values=Spec("map", keys=VERDICTS, values=S(enum=REPLIES))),
                     "card": Spec("map", keys=VERDICTS, values=S(nonempty=True)),
                     "meaning": Spec("map", keys=VERDICTS, values=S(enum=MEANINGS)),
@@ -112,6 +113,7 @@ PLACES_FILE = Spec(
     fields={
         "case_sensitive": STRINGS,
         "who_words": STRINGS,
+        "not_places": Spec("map", values=STRINGS),
         "regions": Spec("map", required=True, values=Spec("obj", fields={
             "name": S(True, nonempty=True),
             "words": STRINGS,
@@ -143,6 +145,7 @@ QUANTITIES_FILE = Spec(
     fields={
         "margin": Spec("num"),
         "metrics": Spec("map", required=True, keys=(*THRESHOLD_METRICS, "users"), values=STRINGS),
+        "periods": Spec("map", keys=("monthly", "yearly"), values=STRINGS),
         "multipliers": Spec("map", required=True, values=Spec("num")),
         "currencies": Spec("map", required=True, values=Spec("obj", fields={
             "symbols": Spec("list", required=True, item=S(nonempty=True)),
@@ -157,6 +160,7 @@ GENERAL_FILE = Spec(
         "entries": Spec("map", required=True, values=Spec("obj", fields={
             "question": S(True, nonempty=True),
             "reply": S(enum=REPLIES),
+            "replies": Spec("map", keys=(*QUESTION_FORMS, "ban"), values=S(enum=REPLIES)),
             "answer": S(True, nonempty=True),
             "details": S(),
             "phrasings": Spec("list", required=True, item=S(nonempty=True)),
@@ -173,7 +177,7 @@ LANGUAGE_FILE = Spec(
         "name": S(True, nonempty=True),
         "scripts": Spec("list", required=True, item=S(enum=("latin", "han", "kana", "hangul"))),
         "answer_note": S(),
-        "forms": Spec("map", keys=("permission", "restriction", "open"), values=_PHRASES),
+        "forms": Spec("map", keys=("permission", "restriction", "cost", "ban", "open"), values=_PHRASES),
         "topics": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
         "card": _PHRASES,
         "licence_words": _PHRASES,
@@ -184,6 +188,13 @@ LANGUAGE_FILE = Spec(
         "code_words": _PHRASES,
         "weight_words": _PHRASES,
         "model_markers": _PHRASES,
+        "name_suffixes": _PHRASES,
+        "not_models": _PHRASES,
+        "deictic": _PHRASES,
+        "requests": _PHRASES,
+        "not_licence": _PHRASES,
+        "question_starts": _PHRASES,
+        "asks": _PHRASES,
     },
 )
 

@@ -35,7 +35,8 @@ TECH_CUES = frozenset(
     exl2 prompt prompts template tokenizer context benchmark benchmarks mmlu install installing
     ollama vllm cuda error errors oom crash crashes speed fast faster slow slower better worse best
     recommend recommended hardware python pytorch script colab notebook epochs epoch
-    hyperparameters batch config loss accuracy latency architecture layers
+    hyperparameters batch config loss accuracy latency architecture layers grpo ppo rlhf dpo sft deepspeed fsdp
+    trl unsloth axolotl
     """.split()
 )
 TECH_PHRASES = (("how", "do", "i"), ("how", "to"), ("how", "can", "i", "make"), ("which", "is"), ("what", "is", "the", "best"))

@@ -21,10 +21,16 @@ from bot.knowledge import KnowledgeBase, Model, Quote
 from bot.matching import ANSWERED, CLARIFY, Answer
 from bot.rendering.common import (
     DISCLAIMER,
+    REPLY_EMOJI,
     VERDICT_EMOJI,
     VERDICT_LABELS,
+    candidate_label,
+    card_lines,
     clarify_text,
+    headline,
     license_line,
+    mark,
+    opening,
     subject_name,
     topic_name,
     unanswered_text,
@@ -43,6 +49,12 @@ ELLIPSIS = "…"
 MAX_QUOTES = 3  # quotes shown in one answer; the rest are a click away in the official text
 COMPARE_MAX_MODELS = 10
 
+REPLY_COLOURS = {
+    "yes": discord.Colour.green(),
+    "no": discord.Colour.red(),
+    "depends": discord.Colour.gold(),
+    None: discord.Colour.blurple(),
+}
 VERDICT_COLOURS = {
     "yes": discord.Colour.green(),
     "no": discord.Colour.red(),
@@ -117,8 +129,14 @@ def verdict_line(verdict: str | None) -> str:
     return f"{VERDICT_EMOJI.get(v, '')} {VERDICT_LABELS.get(v, 'Unknown')}".strip()
 
 
+class _Embed(discord.Embed):
+    """An embed that knows its share of a message's 6000 characters (a message may carry several)."""
+
+    total = TOTAL_MAX
+
+
 def _budget_left(embed: discord.Embed) -> int:
-    return TOTAL_MAX - len(embed)
+    return getattr(embed, "total", TOTAL_MAX) - len(embed)
 
 
 def _add_field(embed: discord.Embed, name: str, value: str, *, inline: bool = False) -> bool:
@@ -139,17 +157,43 @@ def _set_description(embed: discord.Embed, text: str, suffix: str = "") -> None:
     embed.description = clip(text, max(room, 0), suffix) if text else None
 
 
+def _new_embed(total: int, **kwargs) -> discord.Embed:
+    embed = _Embed(**kwargs)
+    embed.total = total
+    return embed
+
+
 # -- answers ---------------------------------------------------------------------------------------
 
+MAX_PARTS = 5  # questions answered in one message (each its own embed, sharing the 6000 characters)
 
-def answer_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:
+
+def answer_embeds(kb: KnowledgeBase, answer: Answer) -> list[discord.Embed]:
+    """The embeds for one message: one, or one per question when the message held several (at most
+    MAX_PARTS, all within the 6000 characters a message may carry)."""
+    if answer.parts and answer.compare:
+        return [compare_embed(kb, answer.topic or "", [p.model for p in answer.parts if p.model], answer=answer)]
+    if answer.parts:
+        parts = answer.parts[:MAX_PARTS]
+        share = TOTAL_MAX // len(parts) - 10
+        embeds = [answer_embed(kb, p, total=share, index=(i, len(parts))) for i, p in enumerate(parts, 1)]
+        if len(answer.parts) > MAX_PARTS:
+            embeds[-1].set_footer(text=footer_text(kb, f"I answered the first {MAX_PARTS} questions; ask the rest again."))
+        return embeds
+    return [answer_embed(kb, answer)]
+
+
+def answer_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX,
+                 index: tuple[int, int] | None = None) -> discord.Embed:
     """The embed for any outcome: answered, clarify or unanswered."""
     answer = _escaped(answer)
+    if answer.status == ANSWERED and answer.parts and not index:
+        return answer_embeds(kb, answer)[0]
     if answer.status == ANSWERED:
-        return answered_embed(kb, answer)
+        return answered_embed(kb, answer, total=total, index=index)
     if answer.status == CLARIFY:
-        return clarify_embed(kb, answer)
-    return unanswered_embed(kb, answer)
+        return clarify_embed(kb, answer, total=total)
+    return unanswered_embed(kb, answer, total=total)
 
 
 def _escaped(answer: Answer) -> Answer:
@@ -162,23 +206,31 @@ def _escaped(answer: Answer) -> Answer:
     return dataclasses.replace(answer, **changes) if changes else answer
 
 
-def answered_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:
+def answered_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX,
+                   index: tuple[int, int] | None = None) -> discord.Embed:
     subject = subject_name(kb, answer)
-    topic = topic_name(kb, answer.topic)
-    embed = discord.Embed(
-        title=clip(f"{verdict_line(answer.verdict)}: {short_name(subject)}, {topic.lower()}", TITLE_MAX),
-        url=answer.url,
-        colour=VERDICT_COLOURS.get(answer.verdict or "", UNANSWERED_COLOUR),
-    )
+    title = headline(kb, answer)
+    if short_name(subject) != subject:
+        title = title.replace(subject, short_name(subject), 1)
+    prefix = f"{index[0]}/{index[1]} · " if index and index[1] > 1 else ""
+    embed = _new_embed(total, title=clip(f"{prefix}{mark(answer)} {title}", TITLE_MAX), url=answer.url,
+                       colour=REPLY_COLOURS.get(answer.reply, INFO_COLOUR))
     if short_name(subject) != subject:  # "Gemma (Gemma 1, 1.1, 2, ...)": say which models it covers
         embed.set_author(name=clip(subject, AUTHOR_MAX))
-    embed.set_footer(text=footer_text(kb))
+    embed.set_footer(text=footer_text(kb, answer.language_note or ""))
     if answer.license:
         lic = kb.licenses[answer.license]
         _add_field(embed, "Licence", f"[{license_line(kb, lic.id)}]({lic.url})")
+    if answer.card:
+        card = "\n".join(f"{m} **{t}**: {label}" for m, t, label in card_lines(kb, answer.model, answer.license))
+        _add_field(embed, "At a glance", card)
+    if answer.members:
+        lines = [f"• **{short_name(kb.models[c.model].name)}**: {candidate_label(c.reply, c.verdict)}"
+                 for c in answer.members if c.model in kb.models]
+        _add_field(embed, "Per model", "\n".join(lines))
     notes = kb.models[answer.model].notes if answer.model else ()
     # leave room for the short answer: it matters more than a third quote or a note
-    reserve = min(len(answer.answer or "") + 200, 1200)
+    reserve = min(len(answer.answer or "") + 200 + sum(len(n) for n in answer.notes), 1400)
     for quote in answer.quotes[:MAX_QUOTES]:
         room = min(FIELD_VALUE_MAX, _budget_left(embed) - reserve - 40)
         if room < 200:
@@ -189,10 +241,12 @@ def answered_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:
             break
         _add_field(embed, "Note", note)
 
-    lines = []
+    lines = [opening(answer)]
+    if answer.assumed:
+        lines.append(f"*({answer.assumed})*")
     if answer.based_on:
         lines.append(f"*Answering for {subject}, the base model whose licence binds {answer.based_on}.*")
-    lines.append(answer.answer or "")
+    lines.extend(answer.notes)
     if answer.details:
         lines.append(answer.details)
     _set_description(embed, "\n\n".join(lines))
@@ -203,30 +257,34 @@ def _quote_title(kb: KnowledgeBase, quote: Quote) -> str:
     return f"What the licence says ({quote.source})"
 
 
-def clarify_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:
-    embed = discord.Embed(
-        title=clip(topic_name(kb, answer.topic), TITLE_MAX),
-        colour=CLARIFY_COLOUR,
-    )
+def clarify_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX) -> discord.Embed:
+    embed = _new_embed(total, title=clip(topic_name(kb, answer.topic) if answer.topic else "Which model?", TITLE_MAX),
+                       colour=CLARIFY_COLOUR)
     embed.set_footer(text=footer_text(kb, "Pick a model below." if answer.candidates else ""))
     lines = [clarify_text(kb, answer)]
     for c in answer.candidates:
         name = kb.models[c.model].name if c.model in kb.models else c.model
-        lines.append(f"• **{short_name(name)}**: {verdict_line(c.verdict)}")
+        if c.topic:
+            emoji = REPLY_EMOJI.get(c.reply) if c.reply else VERDICT_EMOJI.get(c.verdict or "", "")
+            lines.append(f"• **{short_name(name)}**: {emoji} {candidate_label(c.reply, c.verdict)}".rstrip())
+        else:
+            lines.append(f"• **{short_name(name)}**: {kb.license_of(c.model).name}" if c.model in kb.models else f"• {name}")
     _set_description(embed, "\n".join(lines))
     return embed
 
 
-def unanswered_embed(kb: KnowledgeBase, answer: Answer) -> discord.Embed:
+def unanswered_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX) -> discord.Embed:
     if answer.reason == "not-verified" and (answer.model or answer.license):
         title = f"{verdict_line('not-verified')}: {subject_name(kb, answer)}, {topic_name(kb, answer.topic).lower()}"
+    elif answer.reason == "not-covered":
+        title = f"{VERDICT_EMOJI['not-verified']} Not verified: {answer.unknown_model}"
     else:
         title = "I can't answer that one"
-    embed = discord.Embed(title=clip(title, TITLE_MAX), url=answer.url, colour=UNANSWERED_COLOUR)
-    embed.set_footer(text=footer_text(kb))
+    embed = _new_embed(total, title=clip(title, TITLE_MAX), url=answer.url, colour=UNANSWERED_COLOUR)
+    embed.set_footer(text=footer_text(kb, answer.language_note or ""))
     if answer.url:
-        _add_field(embed, "Official text", answer.url)
-    _set_description(embed, unanswered_text(kb, answer))
+        _add_field(embed, "Official page" if answer.reason == "not-covered" else "Official text", answer.url)
+    _set_description(embed, "\n\n".join([unanswered_text(kb, answer), *answer.notes]))
     return embed
 
 
@@ -243,18 +301,20 @@ def license_card(kb: KnowledgeBase, model_id: str) -> discord.Embed:
         if not _add_field(embed, "Note", note):
             break
     lines = [f"**Licence:** [{license_line(kb, lic.id)}]({lic.url})", ""]
-    for topic in kb.topics.values():
-        rider = model.riders.get(topic.id)
-        if rider is not None:
-            lines.append(f"{verdict_line(rider.verdict)} — **{topic.name}**")
+    lines.extend(f"{m} **{topic}**: {label}" for m, topic, label in card_lines(kb, model_id))
+    if model.base and model.base in kb.models:
+        base = kb.models[model.base]
+        lines.extend(["", f"Built on **{base.name}**, whose {kb.license_of(base.id).name} applies as well."])
     _set_description(embed, "\n".join(lines))
     return embed
 
 
-def compare_embed(kb: KnowledgeBase, topic_id: str, model_ids: list[str]) -> discord.Embed:
-    """The same topic for several models, side by side (inline fields)."""
+def compare_embed(kb: KnowledgeBase, topic_id: str, model_ids: list[str], answer: Answer | None = None) -> discord.Embed:
+    """The same topic for several models, side by side (inline fields). With the Answer of a question
+    that compared them ("llama 3 vs llama 3.1 on outputs"), each model's direct reply leads its field."""
     topic = kb.topics[topic_id]
     models = list(dict.fromkeys(model_ids))[:COMPARE_MAX_MODELS]
+    replies = {p.model: p for p in answer.parts} if answer is not None else {}
     embed = discord.Embed(title=clip(f"{topic.name}: side by side", TITLE_MAX), colour=INFO_COLOUR)
     embed.set_footer(text=footer_text(kb))
     _set_description(embed, topic.question)
@@ -263,6 +323,12 @@ def compare_embed(kb: KnowledgeBase, topic_id: str, model_ids: list[str]) -> dis
         model = kb.models[model_id]
         lic = kb.licenses[model.license]
         rider = model.riders.get(topic_id)
+        part = replies.get(model_id)
+        if part is not None:
+            head = f"{mark(part)} {part.lead or ''}".strip()
+            body = clip(part.answer or "", max(per_field - len(head) - 90, 20))
+            _add_field(embed, short_name(model.name), f"{head}\n{body}\n[{clip(lic.name, 80)}]({lic.url})", inline=True)
+            continue
         head = f"{verdict_line(rider.verdict if rider else None)}"
         link = f"\n[{clip(lic.name, 80)}]({lic.url})"
         body = clip(rider.answer if rider else "No rider for this topic.", max(per_field - len(head) - len(link) - 1, 20))
