@@ -146,7 +146,7 @@ def test_learned_phrasing_is_answered_after_teaching(engine):
 
 @pytest.mark.parametrize(
     "question",
-    ["is hunyuan-large ok for commercial use", "qwen3 max commercial use?", "is phi-3 ok commercially"],
+    ["is hunyuan-large ok for commercial use", "qwen3 max commercial use?", "is phi-1 ok commercially"],
 )
 def test_look_alikes_we_do_not_cover_are_not_answered_as_their_namesakes(engine, question):
     answer = engine.ask(question)
@@ -177,4 +177,4 @@ def test_family_names_ask_which_member_or_answer_for_all(engine, family):
 
 
 def test_a_family_with_one_member_is_answered(engine):
-    assert engine.ask("can i use phi commercially").model == "phi"
+    assert engine.ask("can i use dbrx commercially").model == "dbrx"
