@@ -501,15 +501,15 @@ async def test_an_empty_kb_edit_is_refused_and_changes_nothing(fake, bot, knowle
 
 
 async def test_kb_history_shows_the_edits(fake, bot):
-    await (await fake.slash("kb alias", {"model": "phi", "alias": "the tiny phi"}, user="mod")).message()
+    await (await fake.slash("kb alias", {"model": "dbrx", "alias": "the databricks moe"}, user="mod")).message()
     cb = await (await fake.slash("kb history", {}, user="mod")).response()
     assert is_ephemeral(cb)
     embed = callback_embed(cb)
     latest = embed["description"].split("\n")[0:2]
-    assert "**alias** `phi`" in latest[0] and f"<@{fake.user_id('mod')}>" in latest[0]
-    assert "the tiny phi" in latest[1]
+    assert "**alias** `dbrx`" in latest[0] and f"<@{fake.user_id('mod')}>" in latest[0]
+    assert "the databricks moe" in latest[1]
     only = callback_embed(await (await fake.slash("kb history", {"model": "llama-3"}, user="mod")).response())
-    assert "the tiny phi" not in only["description"]
+    assert "the databricks moe" not in only["description"]
 
 
 async def test_kb_reload_picks_up_file_changes_and_keeps_the_old_knowledge_when_broken(fake, bot, knowledge):
