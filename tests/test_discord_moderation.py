@@ -501,7 +501,9 @@ async def test_an_empty_kb_edit_is_refused_and_changes_nothing(fake, bot, knowle
 
 
 async def test_kb_history_shows_the_edits(fake, bot):
-    await (await fake.slash("kb alias", {"model": "dbrx", "alias": "the databricks moe"}, user="mod")).message()
+    await (
+        await fake.slash("kb alias", {"model": "dbrx", "alias": "the databricks moe"}, user="mod")
+    ).message()
     cb = await (await fake.slash("kb history", {}, user="mod")).response()
     assert is_ephemeral(cb)
     embed = callback_embed(cb)
