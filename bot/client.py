@@ -36,6 +36,7 @@ from bot.engine import Engine
 from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
 from bot.knowledge import KnowledgeBase, KnowledgeError
+from bot.matching.matcher import Scope
 from bot.settings import Settings, SettingsError
 from bot.storage import Storage, StorageError, open_storage
 
@@ -170,6 +171,10 @@ class RiderBot(commands.Bot):
         if kb is not None:
             self.engine.replace(kb)
         self.engine.teach(learned)
+
+    def scope_for(self, guild_id: int | None) -> Scope | None:
+        """A server's own aliases and taught wordings (None: the shared knowledge only)."""
+        return None
 
     async def sync_commands(self) -> bool:
         """Sync app commands only when their payload changed since the last sync (a hash is kept in

@@ -21,6 +21,7 @@ import discord
 
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
+from bot.matching.matcher import Context
 from bot.storage import StorageError
 
 if TYPE_CHECKING:
@@ -80,10 +81,14 @@ def slow_down(retry_after: float) -> str:
     )
 
 
-def timed_answer(bot: RiderBot, question: str) -> tuple[Answer, float]:
-    """The engine's answer and how long it took (milliseconds, for stats)."""
+def timed_answer(
+    bot: RiderBot, question: str, *, guild_id: int | None = None, context: Context | None = None
+) -> tuple[Answer, float]:
+    """The engine's answer and how long it took (milliseconds, for stats). ``guild_id`` picks the
+    server's own aliases and taught wordings (bot.scope_for), ``context`` is the conversation the
+    message follows up on."""
     start = time.perf_counter()
-    answer = bot.engine.ask(question)
+    answer = bot.engine.ask(question, context, bot.scope_for(guild_id))
     return answer, 1000 * (time.perf_counter() - start)
 
 

@@ -91,7 +91,7 @@ class Ask(commands.Cog):
             if refusal:
                 await self._respond(interaction, refusal)
                 return
-            answer, millis = timed_answer(self.bot, question)
+            answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id)
             origin = Origin.of_interaction(interaction)
             # store first; if that is slow (a busy database), defer so Discord's 3-second deadline
             # cannot expire while we wait, then answer by editing the "thinking" message
@@ -152,7 +152,7 @@ class Ask(commands.Cog):
             if refusal:
                 await self._respond(interaction, refusal)
                 return
-            answer, millis = timed_answer(self.bot, question)
+            answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id)
             origin = Origin(interaction.guild_id, interaction.channel_id, interaction.user.id)
             await interaction.response.defer(ephemeral=True, thinking=True)
             await log_question(self.bot, answer, origin, millis=millis)
@@ -195,7 +195,9 @@ class Ask(commands.Cog):
             if refusal:
                 await self._reply(message, content=refusal)
                 return
-            answer, millis = timed_answer(self.bot, question)
+            answer, millis = timed_answer(
+                self.bot, question, guild_id=(message.guild.id if message.guild else None)
+            )
             origin = Origin.of_message(message)
             await log_question(self.bot, answer, origin, millis=millis)
             sent = await self._reply(message, **render(self.bot.engine.kb, answer))

@@ -114,7 +114,7 @@ class Watch(commands.Cog):
             question = clean_question(message.content)
             if not question or len(question) > MAX_QUESTION:
                 return
-            answer, millis = timed_answer(self.bot, question)
+            answer, millis = timed_answer(self.bot, question, guild_id=message.guild.id)
             origin = Origin.of_message(message)
             if answer.status != ANSWERED:
                 if worth_reviewing(answer):  # silent, but queued for review
