@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.knowledge import KnowledgeBase, Quote
+from bot.matching.spans import PhraseMap
 from bot.matching.stem import stem
 from bot.textnorm import collapse_ws, fold, is_cjk, tokens
 
@@ -24,6 +25,9 @@ _WORD_NUMBERS = {
     "half a": 0.5,
     "a few": 3.0,
 }
+
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,27 @@ class FactFinder:
         self._cjk_metrics.sort(key=lambda p: -len(p[0]))
         self._monthly = [t for t in (tokens(w) for w in q.periods.get("monthly", ())) if t]
         self._metric_words.sort(key=lambda p: -len(p[0]))
+        self._metric_index: PhraseMap[tuple[int, str]] = PhraseMap(
+            (phrase, (rank, metric)) for rank, (phrase, metric) in enumerate(self._metric_words)
+        )
         mults = sorted(q.multipliers, key=len, reverse=True)
         symbols = sorted({s for syms, _ in q.currencies.values() for s in syms}, key=len, reverse=True)
         cur = "|".join(re.escape(s) for s in symbols) or r"(?!x)x"
         mult = "|".join(re.escape(m) for m in mults) or r"(?!x)x"
         self._currency_of = {s: code for code, (syms, _) in q.currencies.items() for s in syms}
+        # a number written as a word counts only with a multiplier right after it ("a million users"):
+        # without a digit or such a word there is no quantity to look for
+        self._word_quantity_re = re.compile(
+            rf"(?<![a-z])(?:half a|a few|a|one|two|three|five|ten)\s?(?:{mult})(?![a-z0-9])", re.IGNORECASE
+        )
+        # where a quantity can start: a digit, or a number word with its multiplier; a currency
+        # written before it is looked for right there (scanning the whole pattern at every position
+        # of every question was the matcher's slowest step)
+        self._quantity_starts = re.compile(
+            rf"\d|(?<![a-z])(?:half a|a few|a|one|two|three|five|ten)\s?(?:{mult})(?![a-z0-9])", re.IGNORECASE
+        )
+        self._currency_before = re.compile(rf"(?:{cur})\s?$", re.IGNORECASE)
+        self._currency_len = max((len(sym) for sym in symbols), default=0) + 1
         self._quantity_re = re.compile(
             rf"(?P<cur1>{cur})?\s?(?P<num>{_NUMBER}|half a|a few|a|one|two|three|five|ten)\s?(?P<mult>{mult})?(?![a-z0-9])"
             rf"\s?(?P<cur2>{cur})?(?![a-z])",
@@ -104,12 +124,15 @@ class FactFinder:
         self._case_sensitive = {tokens(w): w for w in places.case_sensitive}
         self._who = {tokens(w) for w in places.who_words}
         self._place_lengths = sorted({len(k) for k in self._place_words}, reverse=True)
+        self._place_firsts = {k[0] for k in self._place_words}
+        self._ordinary = {lang: {tokens(w) for w in words} for lang, words in places.not_places.items()}
         for use in self.kb.uses.values():
             for term in use.question:
                 toks = tuple(stem(t) for t in tokens(term))
                 if toks:
                     self._use_terms.setdefault(toks, use.id)
         self._use_lengths = sorted({len(k) for k in self._use_terms}, reverse=True)
+        self._use_firsts = {k[0] for k in self._use_terms}
 
     def _add_place(self, word: str, name: str, countries: frozenset[str], adjective: bool) -> None:
         toks = tokens(word)
@@ -130,9 +153,11 @@ class FactFinder:
 
     def quantities(self, text: str, toks: tuple[str, ...], skip: set[int]) -> tuple[Quantity, ...]:
         low = fold(text).lower()
+        if not _DIGIT.search(low) and not self._word_quantity_re.search(low):
+            return ()
         skipped = {toks[i] for i in skip}
         out: list[Quantity] = []
-        for m in self._quantity_re.finditer(low):
+        for m in self._quantity_matches(low):
             raw_num, mult = m.group("num"), (m.group("mult") or "").lower()
             currency_sym = (m.group("cur1") or m.group("cur2") or "").lower()
             if not mult and not currency_sym and raw_num in _WORD_NUMBERS:
@@ -157,18 +182,44 @@ class FactFinder:
             out.append(Quantity(metric, value, piece, currency))
         return tuple(out)
 
+    def _quantity_matches(self, low: str) -> list[re.Match[str]]:
+        """The quantity pattern's matches, left to right and not overlapping, tried only where a
+        quantity can start (and where a currency symbol stands right before that)."""
+        out: list[re.Match[str]] = []
+        end = 0
+        for start in self._quantity_starts.finditer(low):
+            at = start.start()
+            if at < end:
+                continue
+            m = None
+            head_from = max(end, at - self._currency_len)
+            before = self._currency_before.search(low, head_from, at)
+            if before is not None:
+                m = self._quantity_re.match(low, before.start())
+                if m is not None and m.end() <= at:
+                    m = None
+            if m is None:
+                m = self._quantity_re.match(low, at)
+            if m is None or m.end() == m.start():
+                continue
+            out.append(m)
+            end = m.end()
+        return out
+
     def _metric(self, before: tuple[str, ...], after: tuple[str, ...], money: bool) -> str | None:
         """What a number counts, from the words right after it ("800M monthly users") or right before it
         ("revenue of 2M", "MAU: 800m"). Money, or a number next to "revenue", is revenue: monthly when
         a monthly period follows ("$20M a month"), else annual."""
 
         def find(words: tuple[str, ...], at_start: bool) -> str | None:
-            for phrase, metric in self._metric_words:
-                n = len(phrase)
-                for i in range(len(words) - n + 1):
-                    if words[i : i + n] == phrase and (i <= 3 if at_start else i + n >= len(words) - 2):
-                        return metric
-            return None
+            # the longest metric phrase (then the first listed) that stands where it counts
+            best: tuple[int, str] | None = None
+            for i, phrase, ranked in self._metric_index.matches(words):
+                if (i <= 3 if at_start else i + len(phrase) >= len(words) - 2) and (
+                    best is None or ranked < best
+                ):
+                    best = ranked
+            return best[1] if best else None
 
         metric = find(after, True) or find(before, False)
         revenue = metric in ("annual-revenue", "monthly-revenue")
@@ -182,6 +233,8 @@ class FactFinder:
 
     def _cjk_metric(self, low: str, start: int, end: int) -> str | None:
         """ "50万月活", "月活超过1亿": a CJK metric word right after the number, or shortly before it."""
+        if low.isascii():
+            return None
         after, before = low[end : end + 12].lstrip(), low[max(0, start - 10) : start]
         for phrase, metric in self._cjk_metrics:
             if after.startswith(phrase) or phrase in before:
@@ -192,9 +245,13 @@ class FactFinder:
         self, text: str, toks: tuple[str, ...], skip: set[int], language: str = "en"
     ) -> tuple[Place, ...]:
         out: list[Place] = []
-        ordinary = {tokens(w) for w in self.kb.places.not_places.get(language, ())}
+        ordinary = self._ordinary.get(language, set())
+        firsts = self._place_firsts
         i, n = 0, len(toks)
         while i < n:
+            if toks[i] not in firsts:
+                i += 1
+                continue
             for length in self._place_lengths:
                 key = toks[i : i + length]
                 hit = (
@@ -227,6 +284,8 @@ class FactFinder:
         stems = tuple(stem(t) for t in toks)
         found: list[str] = []
         for i in range(len(stems)):
+            if stems[i] not in self._use_firsts:
+                continue
             for length in self._use_lengths:
                 use = self._use_terms.get(stems[i : i + length])
                 if use is not None and use not in found:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.knowledge import KnowledgeBase
+from bot.matching.spans import PhraseMap, PhraseSet
 from bot.matching.stem import stem
 from bot.textnorm import CJK, fold, is_cjk, tokens
 
@@ -33,18 +34,20 @@ class LanguageTables:
     cjk_forms: list[tuple[str, str]] = field(default_factory=list)
     chatter: set[str] = field(default_factory=set)
     split_re: re.Pattern[str] | None = None
+    _split_starts: re.Pattern[str] = re.compile(r"(?!)")
     follow_up: list[tuple[str, ...]] = field(default_factory=list)
     premise: set[str] = field(default_factory=set)
-    code_words: set[tuple[str, ...]] = field(default_factory=set)
+    code_words: PhraseSet = field(default_factory=PhraseSet)
     weight_words: set[str] = field(default_factory=set)
     model_markers: set[str] = field(default_factory=set)
     name_suffixes: set[str] = field(default_factory=set)
     not_models: set[str] = field(default_factory=set)
-    deictic: set[tuple[str, ...]] = field(default_factory=set)
+    deictic: PhraseSet = field(default_factory=PhraseSet)
     requests: set[str] = field(default_factory=set)
-    not_licence: list[tuple[str, ...]] = field(default_factory=list)
+    not_licence: PhraseSet = field(default_factory=PhraseSet)
     question_starts: set[str] = field(default_factory=set)
-    asks: list[tuple[str, ...]] = field(default_factory=list)
+    asks: PhraseSet = field(default_factory=PhraseSet)
+    form_index: PhraseMap[str] = field(default_factory=PhraseMap)
     licence_words: set[str] = field(default_factory=set)
     cjk_words: set[str] = field(default_factory=set)
     readable_scripts: set[str] = field(default_factory=set)
@@ -73,11 +76,11 @@ class LanguageTables:
             self.not_models.update(t for w in lang.not_models for t in tokens(w))
             self.deictic.update(t for t in (tokens(w) for w in lang.deictic) if t)
             self.requests.update(t for w in lang.requests for t in tokens(w))
-            self.not_licence.extend(
+            self.not_licence.update(
                 tuple(stem(x) for x in t) for t in (tokens(w) for w in lang.not_licence) if t
             )
             self.question_starts.update(t for w in lang.question_starts for t in tokens(w)[:1])
-            self.asks.extend(t for t in (tokens(w) for w in lang.asks) if t)
+            self.asks.update(t for t in (tokens(w) for w in lang.asks) if t)
             self.licence_words.update(t for w in lang.licence_words for t in tokens(w))
             words = {
                 t
@@ -107,6 +110,8 @@ class LanguageTables:
         # longest first, so "is there a limit" wins over "is it"
         self.forms.sort(key=lambda p: (FORM_ORDER.index(p[0]), -len(p[1])))
         self.cjk_forms.sort(key=lambda p: (FORM_ORDER.index(p[0]), -len(p[1])))
+        for form_id, form_words in self.forms:
+            self.form_index.add(form_words, form_id)
         self.follow_up.sort(key=len, reverse=True)
         if splits:
             latin = sorted(
@@ -119,18 +124,21 @@ class LanguageTables:
                 map(re.escape, cjk)
             )
             self.split_re = re.compile("|".join(alternatives), re.IGNORECASE)
+            # where a split phrase can start: its first word (a short pattern, quick to scan for);
+            # the full pattern is then tried only there
+            firsts = sorted({s.split()[0] for s in latin}, key=len, reverse=True)
+            starts = [r"\b(?:" + "|".join(map(re.escape, firsts)) + r")\b"] if firsts else []
+            self._split_starts = re.compile("|".join(starts + list(map(re.escape, cjk))), re.IGNORECASE)
 
     # -- the form of a question --------------------------------------------------------------------
     def form(self, toks: tuple[str, ...], text: str) -> str | None:
         """permission | restriction | open, or None when the question says nothing about it."""
-        found: dict[str, int] = {}
-        for form, phrase in self.forms:
-            if form not in found and _contains(toks, phrase):
-                found[form] = len(phrase)
-        folded = fold(text)
-        for form, cjk_phrase in self.cjk_forms:
-            if form not in found and cjk_phrase in folded:
-                found[form] = len(cjk_phrase)
+        found = self.form_index.values_in(toks)
+        if self.cjk_forms and not text.isascii():
+            folded = fold(text)
+            for form, cjk_phrase in self.cjk_forms:
+                if form not in found and cjk_phrase in folded:
+                    found.add(form)
         for form in FORM_ORDER:
             if form in found:
                 return form
@@ -142,9 +150,7 @@ class LanguageTables:
         if "?" in text or "？" in text or form is not None:
             return True
         clauses = [tokens(c) for c in re.split(r"[,.;:!]", text)]
-        return any(c and c[0] in self.question_starts for c in clauses) or any(
-            _contains(toks, a) for a in self.asks
-        )
+        return any(c and c[0] in self.question_starts for c in clauses) or self.asks.found_in(toks)
 
     def is_chatter(self, toks: tuple[str, ...], text: str) -> bool:
         norm = " ".join(toks)
@@ -170,8 +176,14 @@ class LanguageTables:
             if self.split_re is None:
                 out.append(piece)
                 continue
-            start = 0
-            for m in self.split_re.finditer(piece):
+            start = end = 0
+            for candidate in self._split_starts.finditer(piece):
+                if candidate.start() < end:
+                    continue
+                m = self.split_re.match(piece, candidate.start())
+                if m is None:
+                    continue
+                end = max(m.end(), m.start() + 1)
                 if m.start() > start and piece[start : m.start()].strip():
                     out.append(piece[start : m.start()])
                     start = m.start()
@@ -202,6 +214,8 @@ class LanguageTables:
 
     def unreadable(self, text: str) -> bool:
         """Mostly letters of a script no language file reads (Cyrillic, Arabic, Thai...)."""
+        if text.isascii():
+            return False
         letters = _LETTER.findall(text)
         if len(letters) < 4 or not self.readable_scripts:
             return False
@@ -209,11 +223,6 @@ class LanguageTables:
             1 for ch in letters if any(_SCRIPTS[s].match(ch) for s in self.readable_scripts if s in _SCRIPTS)
         )
         return known < len(letters) / 2
-
-
-def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return n > 0 and any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
 
 CJK_RUN = re.compile(f"[{CJK}]+")

@@ -40,6 +40,7 @@ from bot.matching.learned import LearnedIndex, Taught
 from bot.matching.phrases import PhraseIndex, topic_stem
 from bot.matching.reply import Outcome, Replier, strip_yes_no
 from bot.matching.resolve import Resolution, resolve
+from bot.matching.spans import PhraseSet
 from bot.matching.stem import stem
 from bot.textnorm import Tokenizer, is_cjk, tokens
 
@@ -64,9 +65,11 @@ _BASED_ON_FIRST = frozenset(p[0] for p in _BASED_ON)
 _QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _LONG_QUOTE = re.compile(r"[\"“][^\"”]{40,}[\"”]")
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_JOINED = re.compile(r"[A-Za-z0-9][-_/.][A-Za-z0-9]")
 _ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
 _STRIP = ".,;:!?()[]{}\"'`*<>|"
 ANSWER_THRESHOLD = 0.5
+_TECH_PHRASES = PhraseSet(vocab.TECH_PHRASES)
 SHORT_FOLLOW_UP = 6  # tokens: "and llama 3.1?" takes the earlier topic, a longer question needs its own
 LONG_STATEMENT = 12  # tokens: a longer remark with no question mark and no question form is not a question
 
@@ -201,9 +204,9 @@ class Matcher:
                 for alias in (nc.name, *nc.aliases):
                     self._add_alias(alias, NOT_COVERED, fam.id, nc.name)
         self._lengths_by_first = _lengths(self._aliases)
-        self._family_alias_tokens = [
+        self._family_alias_tokens = PhraseSet(
             t for f in kb.families.values() for t in (tokens(a) for a in (f.id, *f.aliases)) if t
-        ]
+        )
 
         self.topics = PhraseIndex()
         for topic in kb.topics.values():
@@ -403,7 +406,8 @@ class Matcher:
     def _match_one(self, text: str, context: Context | None, scope: Scope | None, original: str) -> Answer:
         p = self._parse(text, scope)
         toks = p.toks
-        language = self.lang.language_of(toks, text)
+        # typo correction (English only) may have changed the words the language was read from
+        language = self.lang.language_of(toks, text) if p.fuzzy else p.language
         note = self.kb.languages[language].answer_note if language in self.kb.languages else None
         answer = self._decide(p, context, scope, original)
         if language != "en":
@@ -479,7 +483,7 @@ class Matcher:
         licence_words = any(t in vocab.LICENSE_WORDS or t in self.lang.licence_words for t in toks)
         stems = [stem(t) for t in toks]
         if (
-            (_has_phrase(stems, self.lang.not_licence) and not (licence_words and form is not None))
+            (self.lang.not_licence.found_in(stems) and not (licence_words and form is not None))
             or (self.lang.requests.intersection(toks) and form is None)
             or (len(toks) > LONG_STATEMENT and not self.lang.is_question(toks, p.text, form))
         ):
@@ -552,7 +556,7 @@ class Matcher:
             return self._general(question, "code-vs-weights", form)
         # -- "is it Apache 2?", "are the weights MIT?": a licence named for a model the question does not name --
         weights = any(t in self.lang.weight_words for t in toks)
-        code = any(_contains(toks, w) for w in self.lang.code_words)
+        code = self.lang.code_words.found_in(toks)
         generic = [
             m for m in mentions if m.kind == LICENSE and not self._names_a_family(toks[m.start : m.end])
         ]
@@ -563,7 +567,7 @@ class Matcher:
             and unknown is None
             and (
                 weights
-                or any(_contains(toks, d) for d in self.lang.deictic)
+                or self.lang.deictic.found_in(toks)
                 or any(_SIZE.match(t) for t in toks)
                 or self._licence_asserted(toks, mentions)
             )
@@ -830,7 +834,7 @@ class Matcher:
         # "how do I fine-tune llama 3 with LoRA" is a how-to question, not a licence question: a weak topic
         # next to technical words, or any topic inside a how-to phrase, needs an explicit licence word.
         tech = {t for t in words if t in vocab.TECH_CUES and stem(t) not in best.stems}
-        how_to = _has_phrase(rest, vocab.TECH_PHRASES)
+        how_to = _TECH_PHRASES.found_in(rest)
         if not licence_words and (how_to or (tech and best.weak_only)):
             return None, 0.0, "not-a-licence-question"
         confidence = min(1.0, 0.45 + 0.35 * best.score)
@@ -856,30 +860,37 @@ class Matcher:
             alpha = [t for t in wtoks if t.isascii() and t.isalpha() and len(t) >= 2]
             if not alpha or all(t in self.lang.not_models for t in alpha):
                 continue
-            unknown_part = [t for t in alpha if t not in self._known]
+            unknown_part = any(t not in self._known for t in alpha)
             has_digit = any(any(c.isdigit() for c in t) for t in wtoks) and not all(
                 _is_number_or_size(t) or t in vocab.STOPWORDS for t in wtoks
             )
-            joined = bool(re.search(r"[A-Za-z0-9][-_/.][A-Za-z0-9]", word))
-            camel = bool(_CAMEL.search(word)) and len(word) >= 4
-            capitals = word.isupper() and len(alpha[0]) >= 4 and word.isalpha()
-            next_word = p.words[wid + 1].lower() if wid + 1 < len(p.words) else ""
-            next_toks = self.tokenizer.tokens(next_word)
-            # "Zephyr model", "Ministral 8B": a word right before "model" or a version or size
-            marked = len(word) >= 3 and (
-                next_word in self.lang.model_markers
-                or (bool(next_toks) and next_toks[0] in self.lang.model_markers)
-                or (bool(next_toks) and all(_SIZE.match(t) or t == "v" for t in next_toks))
-            )
-            if strict:  # beside a known model, only a name that looks like a model's: "XTTS-v2", "Foo-7B", "Bar model"
-                camel = capitals = False
-            if (has_digit and alpha) or ((joined or camel or capitals or marked) and unknown_part):
-                if not unknown_part and not has_digit:
-                    continue
-                if has_digit and not unknown_part and all(t in self._known for t in alpha) and not joined:
-                    continue
+            if has_digit:  # "XTTS-v2", "Foo-7B"; a known name with a digit only when joined to something
+                if unknown_part or _JOINED.search(word):
+                    return word
+                continue
+            if not unknown_part:
+                continue
+            if _JOINED.search(word):
+                return word
+            # beside a known model, only a name that looks like a model's: "XTTS-v2", "Foo-7B", "Bar model"
+            if not strict and (
+                (len(word) >= 4 and _CAMEL.search(word))
+                or (word.isupper() and len(alpha[0]) >= 4 and word.isalpha())
+            ):
+                return word
+            if len(word) >= 3 and self._marked(p.words, wid):
                 return word
         return None
+
+    def _marked(self, words: list[str], wid: int) -> bool:
+        """ "Zephyr model", "Ministral 8B": a word right before "model" or a version or size."""
+        next_word = words[wid + 1].lower() if wid + 1 < len(words) else ""
+        next_toks = self.tokenizer.tokens(next_word)
+        return (
+            next_word in self.lang.model_markers
+            or (bool(next_toks) and next_toks[0] in self.lang.model_markers)
+            or (bool(next_toks) and all(_SIZE.match(t) or t == "v" for t in next_toks))
+        )
 
     def _unknown_version(self, toks: tuple[str, ...], mentions: list[Mention]) -> str | None:
         """ "llama 5", "phi-3": a known name followed by a version number no alias has is a different
@@ -953,7 +964,7 @@ class Matcher:
         subjects = [m for m in mentions if m.kind in (MODEL, DERIVATIVE, FAMILY, SERIES)]
         for lic in (m for m in mentions if m.kind == LICENSE):
             window = toks[max(0, lic.start - 4) : lic.start]
-            if any(_contains(window, w) for w in self.lang.code_words):
+            if self.lang.code_words.found_in(window):
                 code = code or lic.target
                 continue
             after = toks[lic.end : lic.end + 1]
@@ -972,7 +983,7 @@ class Matcher:
     def _names_a_family(self, span: tuple[str, ...]) -> bool:
         """A licence named after its models ("the llama 2 license", "gemma terms") is about them, unlike
         a generic one (Apache 2.0, MIT, CC BY-NC)."""
-        return any(_contains(span, alias) for alias in self._family_alias_tokens)
+        return self._family_alias_tokens.found_in(span)
 
     def _licence_asserted(self, toks: tuple[str, ...], mentions: list[Mention]) -> bool:
         """ "the license is MIT", "看协议是Apache-2.0": a licence stated for something the question does not name."""
@@ -1014,7 +1025,7 @@ class Matcher:
     def _bare(self, rest: list[str], allow: int = 0) -> bool:
         """A name with nothing else that matters ("olmo 2?", "google/gemma-2-9b-it", "llama 3 pls"), or with
         at most ``allow`` other words: no technical word, no content word beyond chat."""
-        if any(t in vocab.TECH_CUES for t in rest) or _has_phrase(rest, vocab.TECH_PHRASES):
+        if any(t in vocab.TECH_CUES for t in rest) or _TECH_PHRASES.found_in(rest):
             return False
         content = [
             t
@@ -1393,7 +1404,3 @@ def _contains(words: tuple[str, ...] | list[str], phrase: tuple[str, ...]) -> bo
     n = len(phrase)
     words = tuple(words)
     return n > 0 and any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
-
-
-def _has_phrase(words: list[str], phrases: Iterable[tuple[str, ...]]) -> bool:
-    return any(_contains(words, phrase) for phrase in phrases)

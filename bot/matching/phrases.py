@@ -51,6 +51,7 @@ class PhraseIndex:
     def __init__(self) -> None:
         self._phrasings: list[_Phrasing] = []
         self._by_stem: dict[str, list[int]] = {}
+        self._stale = False
         self.words: set[str] = set()
 
     def add(self, toks: Iterable[str], label: str, weak: bool = False) -> None:
@@ -62,33 +63,42 @@ class PhraseIndex:
         # indexed by content words only: "in my app" is found through "app", so the stopwords every
         # question has ("my", "the", "to") do not make every question count hundreds of phrasings
         key = frozenset(s for s in stems if s not in vocab.STOPWORDS) or stems
-        index = len(self._phrasings)
         self._phrasings.append(_Phrasing(stems, label, weak, key))
-        for s in key:
-            self._by_stem.setdefault(s, []).append(index)
+        self._stale = True
+
+    def _build(self) -> None:
+        """Each phrasing is listed under the rarest of its key stems only (it needs all of them), so a
+        question looks at the few phrasings its rarest words could complete, not at every phrasing
+        that shares a common word like "use"."""
+        frequency: dict[str, int] = {}
+        for p in self._phrasings:
+            for s in p.key:
+                frequency[s] = frequency.get(s, 0) + 1
+        by_stem: dict[str, list[int]] = {}
+        for index, p in enumerate(self._phrasings):
+            rarest = min(p.key, key=lambda s: (frequency[s], s))
+            by_stem.setdefault(rarest, []).append(index)
+        self._by_stem = by_stem  # one assignment: a reader in another thread sees the old or the new
+        self._stale = False
 
     def __len__(self) -> int:
         return len(self._phrasings)
 
     def match(self, words: list[str]) -> dict[str, Hit]:
         """Every label whose phrasings match, with its score (strong phrasings only, when any match)."""
+        if self._stale:
+            self._build()
         positions: dict[str, list[int]] = {}
         for i, t in enumerate(words):
             positions.setdefault(topic_stem(t), []).append(i)
-        counts: dict[int, int] = {}
-        for s in positions:
-            for index in self._by_stem.get(s, ()):
-                counts[index] = counts.get(index, 0) + 1
+        present = positions.keys()
         strong: dict[str, set[str]] = {}
         weak: dict[str, set[str]] = {}
-        for index, count in counts.items():
-            p = self._phrasings[index]
-            if (
-                count == len(p.key)
-                and (p.key is p.stems or p.stems <= positions.keys())
-                and _close_together(p.stems, positions)
-            ):
-                (weak if p.weak else strong).setdefault(p.label, set()).update(p.stems)
+        for s in positions:
+            for index in self._by_stem.get(s, ()):
+                p = self._phrasings[index]
+                if p.stems <= present and _close_together(p.stems, positions):
+                    (weak if p.weak else strong).setdefault(p.label, set()).update(p.stems)
         out = {}
         for label in {*strong, *weak}:
             used = strong.get(label) or weak[label]
