@@ -132,14 +132,21 @@ class Evaluation:
     real: Report
     written: Report
     dialogue_turns: Report
+    languages: dict[str, Report] = field(default_factory=dict)
+    """Written questions by the language they are asked in ("en", "zh", "de"...)."""
+    real_languages: dict[str, Report] = field(default_factory=dict)
+    non_english: Report = field(default_factory=Report)
+    """Written questions in any language but English: held to the same thresholds as the English ones."""
 
     @property
     def metrics(self) -> dict[str, Any]:
         return self.overall.metrics
 
     def passed(self) -> bool:
-        return (self.written.total == 0 or self.written.passed()) and (
-            self.real.total == 0 or self.real.passed(real=True)
+        return (
+            (self.written.total == 0 or self.written.passed())
+            and (self.non_english.total == 0 or self.non_english.passed())
+            and (self.real.total == 0 or self.real.passed(real=True))
         )
 
 
@@ -478,8 +485,10 @@ def _same_rider_by_license(item: Item, answer: Answer, kb: KnowledgeBase) -> boo
 
 
 def evaluate(matcher: Matcher, items: list[Item]) -> Evaluation:
-    overall, real, written, turns = Report(), Report(), Report(), Report()
+    overall, real, written, turns, non_english = Report(), Report(), Report(), Report(), Report()
     files: dict[str, Report] = {}
+    languages: dict[str, Report] = {}
+    real_languages: dict[str, Report] = {}
     context: Context | None = None
     last_dialogue = None
     for item in items:
@@ -492,9 +501,18 @@ def evaluate(matcher: Matcher, items: list[Item]) -> Evaluation:
             context = Context.of(answer) or context
             last_dialogue = item.dialogue
             grade(item, answer, turns, matcher.kb)
-        for report in (overall, files.setdefault(item.file, Report()), real if item.real else written):
+        by_language = real_languages if item.real else languages
+        reports = [
+            overall,
+            files.setdefault(item.file, Report()),
+            real if item.real else written,
+            by_language.setdefault(item.source_lang, Report()),
+        ]
+        if not item.real and item.source_lang != "en":
+            reports.append(non_english)
+        for report in reports:
             grade(item, answer, report, matcher.kb)
-    return Evaluation(overall, files, real, written, turns)
+    return Evaluation(overall, files, real, written, turns, languages, real_languages, non_english)
 
 
 def format_report(evaluation: Evaluation, verbose: bool = False) -> str:
@@ -532,6 +550,9 @@ def format_report(evaluation: Evaluation, verbose: bool = False) -> str:
     if evaluation.written.total:
         block("written sets", evaluation.written)
         lines.append(f"  result:                   {'PASS' if evaluation.written.passed() else 'FAIL'}")
+    if evaluation.non_english.total:
+        block("written sets, not in English", evaluation.non_english)
+        lines.append(f"  result:                   {'PASS' if evaluation.non_english.passed() else 'FAIL'}")
     if evaluation.real.total:
         block("real questions", evaluation.real, real=True)
         lines.append(f"  result:                   {'PASS' if evaluation.real.passed(real=True) else 'FAIL'}")
@@ -549,6 +570,16 @@ def format_report(evaluation: Evaluation, verbose: bool = False) -> str:
             f"  {name:<28} {m['questions']:>9}  {pct(m['in_scope_accuracy']):>8}  {pct(m['reply_accuracy']):>6}  "
             f"{m['wrong_confident']:>5}"
         )
+    if len(evaluation.languages) + len(evaluation.real_languages) > 1:
+        lines.append("")
+        lines.append("per language:                  questions  in-scope  reply   wrong")
+        for prefix, table in (("", evaluation.languages), ("real/", evaluation.real_languages)):
+            for lang, report in sorted(table.items()):
+                m = report.metrics
+                lines.append(
+                    f"  {prefix + lang:<28} {m['questions']:>9}  {pct(m['in_scope_accuracy']):>8}  "
+                    f"{pct(m['reply_accuracy']):>6}  {m['wrong_confident']:>5}"
+                )
     if verbose and evaluation.overall.failures:
         lines.append("")
         lines.append("misses:")
