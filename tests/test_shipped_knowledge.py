@@ -125,3 +125,14 @@ EVIDENCE_PENDING: set[str] = set()
 def test_every_model_has_licence_evidence(shipped_kb):
     missing = {m.id for m in shipped_kb.models.values() if not m.license_evidence}
     assert missing <= EVIDENCE_PENDING, sorted(missing - EVIDENCE_PENDING)
+
+
+def test_readme_table_is_grouped_by_kind_and_lists_every_model_once(shipped_kb):
+    from bot.knowledge.table import GROUPS, models_table
+
+    table = models_table(shipped_kb)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| family")]
+    assert len(rows) == len(shipped_kb.models)
+    sections = [line for line in table.splitlines() if line.startswith("<details>")]
+    assert len(sections) >= len(GROUPS) - 1  # a section per kind of model (a heading each, collapsed)
+    assert all(m.kind for m in shipped_kb.models.values() if m.family in ("llama", "mistral", "qwen"))

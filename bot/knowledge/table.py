@@ -15,26 +15,57 @@ END = "<!-- models-table:end -->"
 SHORT = {"yes": "yes", "no": "no", "conditional": "conditions", "not-addressed": "n/a", "not-verified": "?"}
 
 
+# The table's sections, in order: a heading and the model kinds it holds (a model of no listed kind
+# goes under "Other models").
+GROUPS = (
+    ("Language models", ("llm", "reasoning", "translation")),
+    ("Code models", ("code",)),
+    ("Vision-language models", ("vision-language",)),
+    ("Safety classifiers", ("safety",)),
+    ("Image generation", ("image", "3d")),
+    ("Video generation", ("video",)),
+    ("Speech, text-to-speech, music and audio", ("tts", "speech-recognition", "music", "audio")),
+    ("Embeddings and rerankers", ("embedding", "reranker")),
+    ("Vision models", ("vision",)),
+)
+OTHER = "Other models"
+
+
+def _group_of(kind: str | None) -> str:
+    return next((title for title, kinds in GROUPS if kind in kinds), OTHER)
+
+
 def models_table(kb: KnowledgeBase) -> str:
-    lines = [
-        "| family | model | licence | commercial use | training on outputs | user/revenue cap |",
-        "|---|---|---|---|---|---|",
-    ]
-    for family in sorted(kb.families.values(), key=lambda f: f.name.lower()):
-        for mid in family.members:
-            m = kb.models[mid]
-            lic = kb.licenses[m.license]
-            cells = [
-                SHORT[m.riders[t].verdict] for t in ("commercial-use", "outputs-training", "user-threshold")
-            ]
-            lines.append(f"| {family.id} | {m.name} | [{lic.name}]({lic.url}) | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append(
-        f"{len(kb.models)} models, {len(kb.licenses)} licences, knowledge as of {kb.knowledge_date}. "
-        "`conditions` = allowed with conditions, `n/a` = the licence does not address it, "
-        "`?` = the governing text was not verified, so the bot will not claim an answer."
+    by_group: dict[str, list[str]] = {}
+    families = {mid: f for f in kb.families.values() for mid in f.members}
+    ordered = sorted(
+        kb.models.values(), key=lambda m: (families[m.id].name.lower(), families[m.id].members.index(m.id))
     )
-    return "\n".join(lines)
+    for m in ordered:
+        lic = kb.licenses[m.license]
+        cells = [SHORT[m.riders[t].verdict] for t in ("commercial-use", "outputs-training", "user-threshold")]
+        row = f"| {families[m.id].name} | {m.name} | [{lic.name}]({lic.url}) | " + " | ".join(cells) + " |"
+        by_group.setdefault(_group_of(m.kind), []).append(row)
+    titles = [title for title, _ in GROUPS if title in by_group] + ([OTHER] if OTHER in by_group else [])
+    lines = [
+        f"{len(kb.models)} models, {len(kb.licenses)} licences, knowledge as of {kb.knowledge_date}: "
+        + " · ".join(f"{title} ({len(by_group[title])})" for title in titles)
+        + ". `conditions` = allowed with conditions, `n/a` = the licence does not address it, "
+        "`?` = the governing text was not verified, so the bot will not claim an answer.",
+        "",
+    ]
+    for title in titles:
+        lines += [
+            f"<details><summary><b>{title}</b> ({len(by_group[title])})</summary>",
+            "",
+            "| family | model | licence | commercial use | training on outputs | user/revenue cap |",
+            "|---|---|---|---|---|---|",
+            *by_group[title],
+            "",
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines).rstrip("\n")
 
 
 def render_readme(readme: str, kb: KnowledgeBase) -> str:
