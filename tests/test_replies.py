@@ -186,11 +186,25 @@ def test_a_prohibited_use_never_gets_a_bare_yes(engine):
 
 
 def test_a_wrong_premise_is_corrected_first(engine):
+    """Issue 10: "No — CogVideoX-5B is under the CogVideoX License ...", then the topic under that licence."""
     answer = reply_of(engine, "CogVideoX-5B is MIT so commercial use is fine?")
     assert answer.model == "cogvideox-5b" and answer.license == "cogvideox-license"
-    assert answer.premise == "MIT License" and "not under the MIT License" in answer.notes[0]
+    assert answer.premise == "MIT License" and answer.reply == "no"
     text = render_text(engine.kb, answer)
-    assert text.index("MIT") < text.index("Licence:")
+    first = text.split("\n\n")[0].replace("\n", " ")
+    assert first.startswith("No — CogVideoX-5B") and "is not under the MIT License" in first
+    assert "the CogVideoX License" in first and "On commercial use: yes" in first
+    assert not any(n.startswith("Careful:") for n in answer.notes)  # said once, at the start
+    assert_first_words_agree(engine.kb, answer)
+
+
+def test_a_wrong_premise_about_a_family_is_corrected_first(engine):
+    answer = reply_of(engine, "CogVideoX is MIT so commercial use is fine?")
+    assert answer.family == "cogvideo" and answer.premise == "MIT License" and answer.reply == "no"
+    assert answer.answer.startswith("none of the CogVideoX")
+    # a licence one of them really has is no wrong premise
+    right = engine.ask("cogvideox 2b is apache so commercial use is fine?")
+    assert right.premise is None and right.reply == "yes"
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.knowledge import TOPIC_IDS, KnowledgeBase
 from bot.matching import vocab
-from bot.matching.answer import ANSWERED, CLARIFY, LEADS, UNANSWERED, Answer, Candidate
+from bot.matching.answer import ANSWERED, CLARIFY, LEADS, NO, UNANSWERED, Answer, Candidate
 from bot.matching.facts import FactFinder, Facts
 from bot.matching.kinds import DERIVATIVE, FAMILY, KIND_RANK, LICENSE, MODEL, NOT_COVERED, SERIES
 from bot.matching.language import LanguageTables
@@ -683,7 +683,7 @@ class Matcher:
 
         # -- one model ------------------------------------------------------------------------------------
         if len(models) == 1:
-            extra = self._premise_notes(models[0], asserted, code_licence)
+            extra = self._premise_notes(models[0], asserted, code_licence, opening=True)
             answer = self._answer(
                 question,
                 models[0],
@@ -715,7 +715,9 @@ class Matcher:
                 return self._clarify(
                     question, list(members), topic, confidence, "family", guess, family=family_id
                 )
-            return self._family(question, family_id, members, topic, form, facts, confidence, guess)
+            return self._family(
+                question, family_id, members, topic, form, facts, confidence, guess, asserted=asserted
+            )
         if len(licenses) == 1:
             return self._answer(question, None, licenses[0], topic, form, facts, confidence)
         return Answer(
@@ -994,7 +996,11 @@ class Matcher:
                 return True
         return False
 
-    def _premise_notes(self, model_id: str, asserted: str | None, code: str | None) -> tuple[str, ...]:
+    def _premise_notes(
+        self, model_id: str, asserted: str | None, code: str | None, *, opening: bool = False
+    ) -> tuple[str, ...]:
+        """Notes on the licences a question names for a model: a wrong asserted licence (unless the
+        answer's ``opening`` corrects it already) and a code licence that does not cover the weights."""
         kb = self.kb
         model = kb.models[model_id]
         own = kb.licenses[model.license]
@@ -1004,21 +1010,21 @@ class Matcher:
             ok.add(kb.models[base].license)
             base = kb.models[base].base
         notes = []
-        if asserted is not None and asserted not in ok:
+        if asserted is not None and asserted not in ok and not opening:
             notes.append(
-                f"Careful: {model.name} is not under the {kb.licenses[asserted].name}; its weights are "
-                f"under the {own.name}, and that is what this answer is about."
+                f"Careful: {model.name} is not under {_the(kb.licenses[asserted].name)}; its weights are "
+                f"under {_the(own.name)}, and that is what this answer is about."
             )
         if code is not None:
             if code in ok:
                 notes.append(
-                    f"{model.name}'s weights are under the {own.name} as well, but it is the weights' "
+                    f"{model.name}'s weights are under {_the(own.name)} as well, but it is the weights' "
                     "licence that decides, not the repository's."
                 )
             else:
                 notes.append(
-                    f"The {kb.licenses[code].name} of the code does not cover the weights: {model.name}'s "
-                    f"weights are under the {own.name}."
+                    f"{_the(kb.licenses[code].name).capitalize()} of the code does not cover the weights: "
+                    f"{model.name}'s weights are under {_the(own.name)}."
                 )
         return tuple(notes)
 
@@ -1095,7 +1101,7 @@ class Matcher:
         lic = kb.licenses[license_id] if license_id else kb.license_of(model_id or "")
         subject = kb.models[model_id].name if model_id else lic.name
         outcome = self.replier.decide(model_id, None if model_id else lic.id, topic, form, facts, subject)
-        premise = kb.licenses[asserted].name if asserted and notes else None
+        premise = kb.licenses[asserted].name if asserted and self._wrong_premise(model_id, asserted) else None
         if not outcome.verified:
             rider = kb.rider(model_id, None if model_id else lic.id, topic)
             return Answer(
@@ -1128,8 +1134,20 @@ class Matcher:
         premise: str | None = None,
     ) -> Answer:
         lic = self.kb.licenses[license_id]
-        # a wrong premise is corrected first; the reply to "X is MIT, right?" is no
-        reply, lead = outcome.reply, outcome.lead
+        reply, lead, body = outcome.reply, outcome.lead, outcome.body
+        if premise is not None and model_id is not None:
+            # a wrong premise is corrected first ("CogVideoX-5B is MIT so ...?": no, it is not MIT),
+            # then the topic is answered under the licence that really applies
+            reply, lead, body = (
+                NO,
+                LEADS[NO],
+                self._premise_opening(
+                    f"{self.kb.models[model_id].name} is not",
+                    premise,
+                    f"its weights are under {_the(lic.name)}",
+                    outcome,
+                ),
+            )
         return Answer(
             ANSWERED,
             question,
@@ -1137,7 +1155,7 @@ class Matcher:
             license=lic.id,
             topic=outcome.topic,
             verdict=outcome.verdict,
-            answer=outcome.body,
+            answer=body,
             details=outcome.details,
             note=outcome.note,
             quotes=outcome.quotes,
@@ -1251,8 +1269,10 @@ class Matcher:
         facts: Facts,
         confidence: float,
         guess: str | None,
+        asserted: str | None = None,
     ) -> Answer:
-        """One answer for the whole family when every member gives the same reply; else ask which."""
+        """One answer for the whole family when every member gives the same reply; else ask which. A
+        licence the question asserts that no member is under is corrected first."""
         kb = self.kb
         outcomes = {m: self.replier.decide(m, None, topic, form, facts, kb.models[m].name) for m in members}
         replies = {o.reply for o in outcomes.values()}
@@ -1286,24 +1306,59 @@ class Matcher:
                 seen_licences.add(lid)
                 quotes.append(outcomes[m].quotes[0])
         lic = kb.license_of(members[0])
+        reply, lead, premise = first.reply, first.lead, None
+        if asserted is not None and all(self._wrong_premise(m, asserted) for m in members):
+            premise = kb.licenses[asserted].name
+            own = _unique(_the(kb.license_of(m).name) for m in members)
+            under = (
+                f"they are under {own[0]}"
+                if len(own) == 1
+                else f"they are under {', '.join(own[:-1])} or {own[-1]}"
+            )
+            body = self._premise_opening(
+                f"none of the {name} models I know is", premise, under, replace(first, body=body)
+            )
+            reply, lead = NO, LEADS[NO]
         return Answer(
             ANSWERED,
             question,
             topic=first.topic,
             verdict=first.verdict,
             answer=body,
+            premise=premise,
             quotes=tuple(quotes[:3]),
             url=lic.url,
             confidence=confidence,
             family=family_id,
             members=candidates,
-            reply=first.reply,
-            lead=first.lead,
+            reply=reply,
+            lead=lead,
             reason="family",
             best_guess=f"{family_id}/{topic}",
             facts=first.facts,
             details=None if len(seen_licences) > 1 else first.details,
         )
+
+    def _wrong_premise(self, model_id: str | None, asserted: str) -> bool:
+        """The asserted licence is neither the model's nor (for a fine-tune) its base's."""
+        if model_id is None:
+            return False
+        kb = self.kb
+        ok = set()
+        current: str | None = model_id
+        while current is not None and current in kb.models and current not in ok:
+            ok.add(current)
+            current = kb.models[current].base
+        return asserted not in {kb.models[m].license for m in ok}
+
+    def _premise_opening(self, subject: str, premise: str, really: str, outcome: Outcome) -> str:
+        """ "CogVideoX-5B is not under the MIT License: its weights are under the CogVideoX License.
+        On commercial use: yes — free, once you register ..." (after the reply's "No —")."""
+        topic = self.kb.topics[outcome.topic].name.lower() if outcome.topic in self.kb.topics else "this"
+        said = (outcome.body or "").strip()
+        if outcome.lead:
+            said = f"{outcome.lead[:1].lower()}{outcome.lead[1:]} — {said}" if said else outcome.lead
+        return f"{subject} under {_the(premise)}: {really}. On {topic}: {said}"
 
     def _compare(
         self, question: str, models: list[str], topic: str, form: str | None, facts: Facts, confidence: float
@@ -1394,6 +1449,11 @@ def _facts_json(facts: Facts) -> dict:
     if facts.uses:
         out["use"] = facts.uses[0]
     return out
+
+
+def _the(name: str) -> str:
+    """ "the MIT License", "The CogVideoX License" as it stands (no "the The ...")."""
+    return f"the {name[4:]}" if name.lower().startswith("the ") else f"the {name}"
 
 
 def _unique(items: Iterable[str]) -> list[str]:
