@@ -372,3 +372,11 @@ def test_a_series_offers_only_its_members(engine):
         assert {c.model for c in answer.candidates} <= set(series.members)
     else:
         assert answer.model in series.members or {c.model for c in answer.members} <= set(series.members)
+
+
+def test_a_number_the_licence_does_not_count_does_not_decide(engine):
+    """500k users against a revenue cap settles nothing; revenue against a user cap changes nothing."""
+    users = reply_of(engine, "is sd 3.5 large ok for commercial use? we have 500k MAU")
+    assert users.reply == "depends" and "counts revenue, not users" in users.answer
+    money = reply_of(engine, "can I use llama 3 if we make 5 million dollars a year?")
+    assert money.reply == "yes" and "no revenue limit" in money.answer

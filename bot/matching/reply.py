@@ -145,7 +145,7 @@ class Replier:
         if facts.uses and topic in ("acceptable-use", "commercial-use"):
             candidates.append(self._use(model_id, lic.id, facts.uses[0], form, subject))
         if facts.quantities and topic in ("user-threshold", "commercial-use"):
-            found = self._quantity(model_id, lic.id, facts.quantities[0], form, subject)
+            found = self._quantity(model_id, lic.id, facts.quantities[0], form, subject, topic)
             if found is not None:
                 candidates.append(found)
         notes: list[str] = []
@@ -260,7 +260,13 @@ class Replier:
 
     # -- a number stated in the question --------------------------------------------------------------
     def _quantity(
-        self, model_id: str | None, license_id: str, q: Quantity, form: str | None, subject: str
+        self,
+        model_id: str | None,
+        license_id: str,
+        q: Quantity,
+        form: str | None,
+        subject: str,
+        topic: str = "user-threshold",
     ) -> Outcome | None:
         kb = self.kb
         lic = kb.licenses[license_id]
@@ -302,6 +308,27 @@ class Replier:
             body = (
                 f"{q.text} is close to the {lic.name}'s limit of {limit}{when}; above it {t.above}. "
                 f"Exchange rates and what exactly is counted decide it.{who}"
+            )
+            return Outcome("user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts)
+        if lic.thresholds and topic == "user-threshold":
+            # the licence counts something else ("500k MAU" against a revenue cap): the number the
+            # question gives does not settle it, the one the licence counts does
+            t = lic.thresholds[0]
+            limits = " or ".join(threshold_text(x) for x in lic.thresholds)
+            stated = "revenue" if q.metric.endswith("revenue") else "users"
+            counted = "revenue" if t.currency else "users"
+            when = f" ({t.when})" if t.when else ""
+            if stated == "revenue":  # a cap on users, none on revenue: the money changes nothing
+                body = (
+                    f"the {lic.name} has no revenue limit, so {q.text} changes nothing; its limit is on "
+                    f"users: {limits}{when}, above which {t.above}."
+                )
+                return Outcome(
+                    "user-threshold", "yes", below_reply, LEADS[below_reply], body, (t.quote,), facts=facts
+                )
+            body = (
+                f"the {lic.name}'s limit is {limits}{when}: it counts {counted}, not {stated}, so {q.text} "
+                f"does not settle it. Above that limit {t.above}."
             )
             return Outcome("user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts)
         rider = kb.rider(model_id, None if model_id else license_id, "user-threshold")
