@@ -380,3 +380,10 @@ def test_a_number_the_licence_does_not_count_does_not_decide(engine):
     assert users.reply == "depends" and "counts revenue, not users" in users.answer
     money = reply_of(engine, "can I use llama 3 if we make 5 million dollars a year?")
     assert money.reply == "yes" and "no revenue limit" in money.answer
+
+
+def test_a_statement_after_the_question_belongs_to_it(engine):
+    answer = engine.ask("is sd 3.5 large ok for commercial use? we have 500k MAU")
+    assert not answer.parts and answer.reply == "depends"
+    two = engine.ask("is llama 2 ok commercially? and can i fine-tune it?")
+    assert len(two.parts) == 2

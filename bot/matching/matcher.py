@@ -349,6 +349,8 @@ class Matcher:
         if self.lang.unreadable(text):
             return Answer(UNANSWERED, question, reason="language", language="other")
         pieces = self.lang.split(text) or [text]
+        if len(pieces) > 1:
+            pieces = self._attach_statements(text, pieces, scope)
         whole = self._parse(text, scope) if len(pieces) > 1 else None
         if (
             whole is not None
@@ -376,6 +378,30 @@ class Matcher:
             if meaningful:  # one question, with scene-setting around it: answer the question itself
                 return replace(meaningful[0], question=question)
         return self._match_one(text, context, scope, question)
+
+    def _attach_statements(self, text: str, pieces: list[str], scope: Scope | None) -> list[str]:
+        """A piece that only states a fact and names nothing ("is sd 3.5 ok for commercial use? we have
+        500k MAU") belongs to the question before it, not a question of its own."""
+        out = [pieces[0]]
+        at = text.find(pieces[0]) + len(pieces[0])
+        for piece in pieces[1:]:
+            start = text.find(piece, at)
+            end = start + len(piece) if start >= 0 else at
+            asked = text[end : end + 2].lstrip()[:1] in ("?", "？")
+            at = max(at, end)
+            p = self._parse(piece, scope)
+            statement = (
+                not asked
+                and not p.mentions
+                and self.lang.form(p.toks, piece) is None
+                and not self.lang.is_question(p.toks, piece, None)
+                and not self.lang.follow_up_prefix(p.toks)
+            )
+            if statement:
+                out[-1] = f"{out[-1]}, {piece}"
+            else:
+                out.append(piece)
+        return out
 
     def _parse(self, text: str, scope: Scope | None) -> _Parsed:
         words: list[str] = []
