@@ -169,7 +169,12 @@ def write_synthetic(source: Path, dest: Path, factor: int, seed: int = 7) -> lis
 def eval_questions(knowledge_dir: Path) -> list[str]:
     out: list[str] = []
     for path in sorted((knowledge_dir / "eval").glob("*.yaml")):
-        out.extend(str(item["q"]) for item in yaml.safe_load(path.read_text(encoding="utf-8")) or [])
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            turns = item.get("dialogue") if isinstance(item, dict) else None
+            if isinstance(turns, list):  # a dialogue: each turn is a question
+                out.extend(str(t["q"]) for t in turns)
+            else:
+                out.append(str(item["q"]))
     return out
 
 

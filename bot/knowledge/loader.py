@@ -300,6 +300,8 @@ class _Loader:
                 not_licence=phrases("not_licence"),
                 question_starts=phrases("question_starts"),
                 asks=phrases("asks"),
+                common_words=phrases("common_words"),
+                multipliers={str(k).lower(): float(v) for k, v in (data.get("multipliers") or {}).items()},
             )
         return out
 

@@ -232,6 +232,9 @@ class Use:
 class Quantities:
     margin: float = 0.2
     metrics: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    common_words: tuple[str, ...] = ()
+    """Everyday words of the language ("el", "que", "podemos", "und", "nicht"), used only to tell which
+    language a question is in."""
     multipliers: dict[str, float] = field(default_factory=dict)
     periods: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """monthly | yearly -> the words for that period after a sum of money."""
@@ -280,6 +283,12 @@ class Language:
     not_licence: tuple[str, ...] = ()
     question_starts: tuple[str, ...] = ()
     asks: tuple[str, ...] = ()
+    common_words: tuple[str, ...] = ()
+    """Everyday words of the language ("el", "que", "podemos", "und", "nicht"), used only to tell which
+    language a question is in."""
+    multipliers: dict[str, float] = field(default_factory=dict)
+    """Number words that mean something else in this language ("mil" is a thousand in Spanish and
+    Portuguese, a million in English slang): they override quantities.yaml's multipliers."""
 
 
 @dataclass(frozen=True)

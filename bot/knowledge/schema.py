@@ -242,6 +242,8 @@ LANGUAGE_FILE = Spec(
         "not_licence": _PHRASES,
         "question_starts": _PHRASES,
         "asks": _PHRASES,
+        "common_words": _PHRASES,
+        "multipliers": Spec("map", values=Spec("num")),
     },
 )
 

@@ -89,7 +89,9 @@ class FactFinder:
         self._metric_index: PhraseMap[tuple[int, str]] = PhraseMap(
             (phrase, (rank, metric)) for rank, (phrase, metric) in enumerate(self._metric_words)
         )
-        mults = sorted(q.multipliers, key=len, reverse=True)
+        self._language_multipliers = {lid: lang.multipliers for lid, lang in self.kb.languages.items()}
+        words = set(q.multipliers).union(*(m.keys() for m in self._language_multipliers.values()))
+        mults = sorted(words, key=len, reverse=True)
         symbols = sorted({s for syms, _ in q.currencies.values() for s in syms}, key=len, reverse=True)
         cur = "|".join(re.escape(s) for s in symbols) or r"(?!x)x"
         mult = "|".join(re.escape(m) for m in mults) or r"(?!x)x"
@@ -146,12 +148,14 @@ class FactFinder:
         """Facts in ``text`` (its matching tokens ``toks``); token positions in ``skip`` (model names:
         "8B" in "Llama 3.1 8B" is a size, not a quantity) are ignored."""
         return Facts(
-            self.quantities(text, toks, skip or set()),
+            self.quantities(text, toks, skip or set(), language),
             self.places(text, toks, skip or set(), language),
             self.uses(toks),
         )
 
-    def quantities(self, text: str, toks: tuple[str, ...], skip: set[int]) -> tuple[Quantity, ...]:
+    def quantities(
+        self, text: str, toks: tuple[str, ...], skip: set[int], language: str = "en"
+    ) -> tuple[Quantity, ...]:
         low = fold(text).lower()
         if not _DIGIT.search(low) and not self._word_quantity_re.search(low):
             return ()
@@ -167,7 +171,8 @@ class FactFinder:
             piece = m.group(0).strip()
             if tokens(piece) and set(tokens(piece)) <= skipped and not currency_sym:
                 continue  # a model size ("8b"), part of a model name
-            value = _parse_number(raw_num) * self.kb.quantities.multipliers.get(mult, 1.0)
+            own = self._language_multipliers.get(language, {})
+            value = _parse_number(raw_num) * own.get(mult, self.kb.quantities.multipliers.get(mult, 1.0))
             before = tokens(low[max(0, m.start() - 40) : m.start()])[-4:]
             after = tokens(low[m.end() : m.end() + 50])[:5]
             metric = self._metric(before, after, bool(currency_sym)) or self._cjk_metric(

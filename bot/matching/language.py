@@ -96,6 +96,9 @@ class LanguageTables:
                     lang.deictic,
                     lang.code_words,
                     lang.weight_words,
+                    lang.common_words,
+                    lang.question_starts,
+                    lang.asks,
                 )
                 for p in phrases
                 for t in tokens(p)
