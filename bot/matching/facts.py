@@ -90,8 +90,8 @@ class FactFinder:
             (phrase, (rank, metric)) for rank, (phrase, metric) in enumerate(self._metric_words)
         )
         self._language_multipliers = {lid: lang.multipliers for lid, lang in self.kb.languages.items()}
-        words = set(q.multipliers).union(*(m.keys() for m in self._language_multipliers.values()))
-        mults = sorted(words, key=len, reverse=True)
+        mult_words = set(q.multipliers).union(*(m.keys() for m in self._language_multipliers.values()))
+        mults = sorted(mult_words, key=len, reverse=True)
         symbols = sorted({s for syms, _ in q.currencies.values() for s in syms}, key=len, reverse=True)
         cur = "|".join(re.escape(s) for s in symbols) or r"(?!x)x"
         mult = "|".join(re.escape(m) for m in mults) or r"(?!x)x"
