@@ -42,7 +42,7 @@ from bot.matching.reply import Outcome, Replier, strip_yes_no
 from bot.matching.resolve import Resolution, resolve
 from bot.matching.spans import PhraseSet
 from bot.matching.stem import stem
-from bot.textnorm import Tokenizer, is_cjk, tokens
+from bot.textnorm import CJK, Tokenizer, is_cjk, tokens
 
 _NUMBER = re.compile(r"^\d+(?:\.\d+)*$")
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmkt]$|^\d+x\d*[bmk]?$|^\d+(?:\.\d+)?(?:bit|gb|mb|k)$")
@@ -65,6 +65,7 @@ _BASED_ON_FIRST = frozenset(p[0] for p in _BASED_ON)
 _QUOTE_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
 _LONG_QUOTE = re.compile(r"[\"“][^\"”]{40,}[\"”]")
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_VERSIONISH = re.compile(r"^v\d+(?:\.\d+)*$|^r\d+$")
 _JOINED = re.compile(r"[A-Za-z0-9][-_/.][A-Za-z0-9]")
 _ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
 _STRIP = ".,;:!?()[]{}\"'`*<>|"
@@ -93,18 +94,30 @@ class Context:
     family: str | None = None
     members: tuple[str, ...] = ()
     topic: str | None = None
+    form: str | None = None
+    """How the question was put (permission, restriction...): "1.5B MAU, can we use llama 3.1?" then
+    "and qwen3?" asks the same thing, so it gets the same kind of reply."""
+    facts: Facts = field(default_factory=Facts)
+    """What the question said about the asker (a number, a place, a use), for a follow-up that says none."""
 
     @classmethod
     def of(cls, answer: Answer) -> Context | None:
         """The context an answer leaves behind (None when it named nothing to follow up on)."""
         first = answer.parts[-1] if answer.parts else answer
+        form, facts = first.asked if first.asked is not None else (None, Facts())
         if first.model or first.license or first.family or first.candidates:
             members = tuple(c.model for c in first.candidates) if first.candidates else ()
             return cls(
-                first.model, first.license if not first.model else None, first.family, members, first.topic
+                first.model,
+                first.license if not first.model else None,
+                first.family,
+                members,
+                first.topic,
+                form,
+                facts,
             )
         if first.topic:
-            return cls(topic=first.topic)
+            return cls(topic=first.topic, form=form, facts=facts)
         return None
 
     @property
@@ -407,7 +420,7 @@ class Matcher:
         words: list[str] = []
         word_of: list[int] = []
         raw: list[str] = []
-        for chunk in text.split():
+        for chunk in _words(text):
             toks = self.tokenizer.tokens(chunk)
             if not toks:
                 continue
@@ -436,9 +449,24 @@ class Matcher:
         language = self.lang.language_of(toks, text) if p.fuzzy else p.language
         note = self.kb.languages[language].answer_note if language in self.kb.languages else None
         answer = self._decide(p, context, scope, original)
+        if answer.asked is None:
+            answer = replace(answer, asked=self._asked(p, context))
         if language != "en":
             answer = replace(answer, language=language, language_note=note)
         return answer
+
+    def _asked(self, p: _Parsed, context: Context | None) -> tuple[str | None, Facts]:
+        """The form and the facts of a question, for the follow-ups after it (a follow-up that states
+        none keeps the ones it followed)."""
+        covered = {i for m in p.mentions if m.kind != LICENSE for i in range(m.start, m.end)}
+        form = self.lang.form(p.toks[self.lang.follow_up_prefix(p.toks) :], p.text)
+        facts = self.finder.find(p.text, p.toks, covered, p.language)
+        if context is not None:
+            if self._find_topic(list(p.toks))[0] is None:
+                form = form or context.form
+            if not (facts.quantities or facts.places or facts.uses):
+                facts = context.facts
+        return form, facts
 
     def _decide(self, p: _Parsed, context: Context | None, scope: Scope | None, question: str) -> Answer:
         kb = self.kb
@@ -468,8 +496,17 @@ class Matcher:
         )
         if topic is None and licence_tokens:
             topic, topic_conf, why_not = self._find_topic(rest)
-        form = self.lang.form(toks, p.text)
+        topic_from_context = False
+        cue = self.lang.follow_up_prefix(toks)
+        form = self.lang.form(toks[cue:], p.text)  # "what about redistribution?" is not an open question
         facts = self.finder.find(p.text, toks, covered_tokens, p.language)
+        if context is not None and (cue or len(toks) <= SHORT_FOLLOW_UP):
+            # "and qwen3?" after "1.5B MAU, can we use llama 3.1?": the same question, for qwen3 (a
+            # follow-up with a topic of its own, "does it have a user cap?", is put its own way)
+            if topic is None:
+                form = form or context.form
+            if not (facts.quantities or facts.places or facts.uses):
+                facts = context.facts
         card_cue = bool(self.cards.match(rest))
         general_hits = self.general.match(list(toks))
         general_id = (
@@ -611,6 +648,13 @@ class Matcher:
             )
         # -- nothing named: the conversation, a general entry, or nothing ----------------------------------
         if not models and not groups and not licenses:
+            bare = self._bare_version_in_context(toks, context)
+            if bare is not None:  # "and 3.1?": another member of the conversation's family
+                models = [bare]
+                if topic is None and context is not None and context.topic:
+                    topic, confidence = context.topic, 0.8
+                    topic_from_context = True
+        if not models and not groups and not licenses:
             if (
                 context is not None
                 and context.has_subject
@@ -652,7 +696,7 @@ class Matcher:
                     facts=_facts_json(facts),
                 )
 
-        assumed = None
+        assumed = "topic" if topic_from_context else None
         # -- a subject and no topic: a card, the conversation's topic, or a how-to question -------------------
         if topic is None:
             if why_not == "not-a-licence-question":
@@ -1078,20 +1122,34 @@ class Matcher:
         return versions[0] if versions else None
 
     def _bare_version_in_context(self, toks: tuple[str, ...], context: Context | None) -> str | None:
-        """ "and 3.1?" after a Llama question: the version within the conversation's family."""
+        """ "and 3.1?", "what about the 2b?", "and the 3.2 vision ones?", "and v3?" after a question about
+        a model of one family: the family's member those words name (with the family's name before
+        them), if any."""
         if context is None:
             return None
-        version = self._bare_version(toks)
         family_id = context.family or (
             self.kb.models[context.model].family if context.model in self.kb.models else None
         )
-        if version is None or family_id is None:
+        if family_id is None or family_id not in self.kb.families:
+            return None
+        cue = self.lang.follow_up_prefix(toks)
+        rest = [t for t in toks[cue:] if t not in vocab.STOPWORDS and t not in self.lang.chatter]
+        if len(rest) > 1 and rest[0] in ("v", "r") and _NUMBER.match(rest[1]):  # "v3" is ("v", "3")
+            rest = [rest[0] + rest[1], *rest[2:]] if (rest[0] + rest[1],) in self._aliases else rest
+        if not rest or not (
+            _NUMBER.match(rest[0])
+            or _SIZE.match(rest[0])
+            or _VERSIONISH.match(rest[0])
+            or rest[0] in ("v", "r")
+        ):
             return None
         fam = self.kb.families[family_id]
-        for alias in fam.aliases:
-            hit = self._aliases.get((*tokens(alias), *tokens(version)))
-            if hit is not None and hit[0] in (MODEL, DERIVATIVE):
-                return hit[1]
+        for alias in sorted({fam.id, *fam.aliases}, key=len):
+            base = tokens(alias)
+            for n in range(min(len(rest), 4), 0, -1):
+                hit = self._aliases.get((*base, *rest[:n]))
+                if hit is not None and hit[0] in (MODEL, DERIVATIVE) and hit[1] in fam.members:
+                    return hit[1]
         return None
 
     # -- building answers ----------------------------------------------------------------------------
@@ -1474,6 +1532,21 @@ def _facts_json(facts: Facts) -> dict:
         out["place"] = sorted(facts.countries)
     if facts.uses:
         out["use"] = facts.uses[0]
+    return out
+
+
+_CJK_RUN = re.compile(f"([{CJK}]+)")
+
+
+def _words(text: str) -> list[str]:
+    """The question's words: split at spaces, and where CJK text meets Latin text ("visionはEUで使える"
+    is "vision", "は", "EU", "で使える"), since CJK needs no spaces between a name and what follows."""
+    out: list[str] = []
+    for chunk in text.split():
+        if chunk.isascii():
+            out.append(chunk)
+        else:
+            out.extend(piece for piece in _CJK_RUN.split(chunk) if piece)
     return out
 
 
