@@ -548,7 +548,7 @@ class Matcher:
         if (
             (self.lang.not_licence.found_in(stems) and not (licence_words and form is not None))
             or (self.lang.requests.intersection(toks) and form is None)
-            or (len(toks) > LONG_STATEMENT and not self.lang.is_question(toks, p.text, form))
+            or (_length(toks) > LONG_STATEMENT and not self.lang.is_question(toks, p.text, form))
         ):
             # "does it support whisper large-v3?", "please make SVD open source", a long remark without a
             # question: not something riderbot was asked
@@ -1548,6 +1548,12 @@ def _words(text: str) -> list[str]:
         else:
             out.extend(piece for piece in _CJK_RUN.split(chunk) if piece)
     return out
+
+
+def _length(toks: tuple[str, ...]) -> float:
+    """A question's length in words: a CJK token is a character or a word of the vocabulary, so two
+    CJK characters count as about one word."""
+    return sum(len(t) / 2 if is_cjk(t) else 1 for t in toks)
 
 
 def _the(name: str) -> str:
