@@ -273,7 +273,7 @@ class Matcher:
         # Typo targets, bucketed by first letter: a typo rarely changes the first letter, and scoring one
         # bucket instead of the whole vocabulary keeps the cost flat as the knowledge base grows.
         self._correctable: dict[str, list[str]] = {}
-        phrase_words = self.topics.words | self.cards.words
+        phrase_words = self.topics.words | self.cards.words | self.general.words
         for t in sorted(
             {t for t in alias_words if t.isascii() and t.isalpha() and len(t) >= 4}
             | {t for t in phrase_words if t.isascii() and t.isalpha() and len(t) >= 5}
@@ -932,7 +932,8 @@ class Matcher:
             alpha = [t for t in wtoks if t.isascii() and t.isalpha() and len(t) >= 2]
             if not alpha or all(t in self.lang.not_models for t in alpha):
                 continue
-            unknown_part = any(t not in self._known for t in alpha)
+            # a typo of a known word ("fine-tunning") is no unknown name
+            unknown_part = any(t not in self._known and self._correct(t, False) == t for t in alpha)
             has_digit = any(any(c.isdigit() for c in t) for t in wtoks) and not all(
                 _is_number_or_size(t) or t in vocab.STOPWORDS for t in wtoks
             )
