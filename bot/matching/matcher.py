@@ -720,7 +720,12 @@ class Matcher:
                 return self._general(question, general_id, form)
             elif models and (asserted is not None or code_licence is not None):
                 return self._card(question, models[0], None, asserted, code_licence)
-            elif not self._bare(rest) and not (card_cue and self._bare(rest, allow=2)):
+            elif (
+                not self._bare(rest)
+                and not (card_cue and self._bare(rest, allow=2))
+                # "I just want to ask about the license from meta to use the LLaMa 4": about its licence
+                and not (licence_words and self.lang.is_question(toks, p.text, form) and self._bare(rest, allow=5))
+            ):
                 # "how much VRAM for llama 2 70b": a model in a question that is not about its licence
                 return Answer(
                     UNANSWERED,
