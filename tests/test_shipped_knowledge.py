@@ -136,3 +136,35 @@ def test_readme_table_is_grouped_by_kind_and_lists_every_model_once(shipped_kb):
     sections = [line for line in table.splitlines() if line.startswith("<details>")]
     assert len(sections) >= len(GROUPS) - 1  # a section per kind of model (a heading each, collapsed)
     assert all(m.kind for m in shipped_kb.models.values() if m.family in ("llama", "mistral", "qwen"))
+
+
+def test_eval_asks_at_least_two_questions_per_licence_and_family(engine):
+    """Issue 11: every licence and every family has at least two written eval questions."""
+    from collections import Counter
+
+    kb = engine.kb
+    items = [i for i in load_items(default_knowledge_dir() / "eval", kb) if not i.real]
+    families, licences = Counter(), Counter()
+    for item in items:
+        if item.model in kb.models:
+            families[kb.models[item.model].family] += 1
+            licences[kb.models[item.model].license] += 1
+        if item.family:
+            families[item.family] += 1
+        if item.license:
+            licences[item.license] += 1
+    assert [f for f in kb.families if families[f] < 2] == []
+    assert [lic for lic in kb.licenses if licences[lic] < 2] == []
+
+
+def test_non_english_and_dialogue_evals_meet_the_thresholds(engine):
+    """Issue 14: the written non-English questions meet the English thresholds; dialogues are scored
+    per turn."""
+    evaluation = evaluate(engine.matcher, load_items(default_knowledge_dir() / "eval", engine.kb))
+    other = evaluation.non_english.metrics
+    assert other["questions"] >= 150 and len(evaluation.languages) >= 10
+    assert other["in_scope_accuracy"] >= THRESHOLDS["in_scope_accuracy"], other
+    assert other["wrong_confident_rate"] <= THRESHOLDS["wrong_confident_rate"], other
+    assert other["out_of_scope_abstention"] >= THRESHOLDS["out_of_scope_abstention"], other
+    turns = evaluation.dialogue_turns.metrics
+    assert turns["questions"] >= 90 and turns["in_scope_accuracy"] >= THRESHOLDS["in_scope_accuracy"], turns
