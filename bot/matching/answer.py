@@ -78,8 +78,8 @@ class Answer:
     not_covered_url: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     asked: Any = field(default=None, repr=False, compare=False)
-    """How the question was put and what it stated, (form, Facts), kept for the follow-ups after it
-    (bot.matching.matcher.Context); not part of the JSON."""
+    """How the question was put and what it stated, (form, Facts) or a function giving them, for the
+    follow-ups after it (bot.matching.matcher.Context); not part of the JSON."""
 
     @property
     def loggable(self) -> bool:

@@ -104,7 +104,8 @@ class Context:
     def of(cls, answer: Answer) -> Context | None:
         """The context an answer leaves behind (None when it named nothing to follow up on)."""
         first = answer.parts[-1] if answer.parts else answer
-        form, facts = first.asked if first.asked is not None else (None, Facts())
+        asked = first.asked() if callable(first.asked) else first.asked
+        form, facts = asked if asked is not None else (None, Facts())
         if first.model or first.license or first.family or first.candidates:
             members = tuple(c.model for c in first.candidates) if first.candidates else ()
             return cls(
@@ -449,8 +450,8 @@ class Matcher:
         language = self.lang.language_of(toks, text) if p.fuzzy else p.language
         note = self.kb.languages[language].answer_note if language in self.kb.languages else None
         answer = self._decide(p, context, scope, original)
-        if answer.asked is None:
-            answer = replace(answer, asked=self._asked(p, context))
+        if answer.asked is None:  # computed only if a follow-up needs it (Context.of)
+            answer = replace(answer, asked=lambda: self._asked(p, context))
         if language != "en":
             answer = replace(answer, language=language, language_note=note)
         return answer
@@ -724,7 +725,9 @@ class Matcher:
                 not self._bare(rest)
                 and not (card_cue and self._bare(rest, allow=2))
                 # "I just want to ask about the license from meta to use the LLaMa 4": about its licence
-                and not (licence_words and self.lang.is_question(toks, p.text, form) and self._bare(rest, allow=5))
+                and not (
+                    licence_words and self.lang.is_question(toks, p.text, form) and self._bare(rest, allow=5)
+                )
             ):
                 # "how much VRAM for llama 2 70b": a model in a question that is not about its licence
                 return Answer(
