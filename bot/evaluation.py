@@ -327,12 +327,18 @@ def grade(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -> None
         return
     if item.expect == CLARIFY:
         report.clarify_expected += 1
-        # a family whose members all agree is answered once for all of them
-        if answer.status == CLARIFY or (
-            answer.status == ANSWERED
-            and answer.family
-            and answer.model is None
-            and (item.topic is None or answer.topic == item.topic)
+        # a family whose members all agree is answered once for all of them; several models named
+        # with one topic ("bloom or falcon 180b, which can I use commercially?") are answered side by
+        # side (issue 14), which is the clarify's answer for each of them
+        if (
+            answer.status == CLARIFY
+            or (answer.status == ANSWERED and answer.compare and len(answer.parts) > 1)
+            or (
+                answer.status == ANSWERED
+                and answer.family
+                and answer.model is None
+                and (item.topic is None or answer.topic == item.topic)
+            )
         ):
             report.clarify_right += 1
         else:

@@ -34,3 +34,9 @@ def test_a_chinese_question_is_not_a_long_remark(engine):
 def test_a_latin_name_followed_by_cjk_is_not_a_compound_name(engine):
     answer = engine.ask("llama 3.2 visionはEUで使える？")
     assert answer.model == "llama-3.2-vision" and answer.reply == "no"
+
+
+def test_a_word_of_the_questions_language_is_not_an_english_question_form(engine):
+    """Vietnamese "bán" (sell) folds to "ban": it is not English "is it banned?"."""
+    answer = engine.ask("Mình có thể dùng Stable Diffusion XL để làm ảnh bán trên web không?")
+    assert answer.model == "sdxl" and answer.reply == "yes"

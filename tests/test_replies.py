@@ -387,3 +387,13 @@ def test_a_statement_after_the_question_belongs_to_it(engine):
     assert not answer.parts and answer.reply == "depends"
     two = engine.ask("is llama 2 ok commercially? and can i fine-tune it?")
     assert len(two.parts) == 2
+
+
+def test_a_number_in_a_licence_name_is_no_quantity_and_block_asks_about_a_ban(engine):
+    answer = reply_of(engine, "does the llama 2 license block people in the EU")
+    assert answer.topic == "geographic-restriction" and answer.reply == "no"
+
+
+def test_a_name_joined_by_hyphens_is_not_split_into_two_questions(engine):
+    answer = engine.ask("c4ai-command-r-plus can i fine tune and share it")
+    assert answer.model == "command-r-plus" and not answer.parts

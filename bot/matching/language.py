@@ -48,6 +48,7 @@ class LanguageTables:
     question_starts: set[str] = field(default_factory=set)
     asks: PhraseSet = field(default_factory=PhraseSet)
     form_index: PhraseMap[str] = field(default_factory=PhraseMap)
+    form_by_language: dict[str, PhraseMap[str]] = field(default_factory=dict)
     licence_words: set[str] = field(default_factory=set)
     cjk_words: set[str] = field(default_factory=set)
     readable_scripts: set[str] = field(default_factory=set)
@@ -58,6 +59,7 @@ class LanguageTables:
         splits: list[str] = []
         for lang in self.kb.languages.values():
             self.readable_scripts.update(lang.scripts)
+            own: list[tuple[int, tuple[str, ...], str]] = []
             for form in FORM_ORDER:
                 for phrase in lang.forms.get(form, ()):
                     toks = tokens(phrase)
@@ -65,6 +67,10 @@ class LanguageTables:
                         self.cjk_forms.append((form, "".join(toks)))
                     elif toks:
                         self.forms.append((form, toks))
+                        own.append((FORM_ORDER.index(form), toks, form))
+            self.form_by_language[lang.id] = PhraseMap(
+                (toks, form) for _, toks, form in sorted(own, key=lambda x: (x[0], -len(x[1])))
+            )
             self.chatter.update(" ".join(tokens(c)) or c.strip() for c in lang.chatter)
             splits.extend(lang.split_before)
             self.follow_up.extend(t for t in (tokens(f) for f in lang.follow_up) if t)
@@ -134,9 +140,14 @@ class LanguageTables:
             self._split_starts = re.compile("|".join(starts + list(map(re.escape, cjk))), re.IGNORECASE)
 
     # -- the form of a question --------------------------------------------------------------------
-    def form(self, toks: tuple[str, ...], text: str) -> str | None:
-        """permission | restriction | open, or None when the question says nothing about it."""
-        found = self.form_index.values_in(toks)
+    def form(self, toks: tuple[str, ...], text: str, language: str | None = None) -> str | None:
+        """permission | restriction | cost | ban | open, or None when the question says nothing about
+        it. A question in another language is read with that language's forms first: Vietnamese "bán"
+        (sell) is not English "ban"."""
+        own = self.form_by_language.get(language) if language and language != "en" else None
+        found = own.values_in(toks) if own is not None else set()
+        if not found:
+            found = self.form_index.values_in(toks)
         if self.cjk_forms and not text.isascii():
             folded = fold(text)
             for form, cjk_phrase in self.cjk_forms:
@@ -184,8 +195,8 @@ class LanguageTables:
                 if candidate.start() < end:
                     continue
                 m = self.split_re.match(piece, candidate.start())
-                if m is None:
-                    continue
+                if m is None or (m.start() > 0 and piece[m.start() - 1] in "-_/.+"):
+                    continue  # "command-r-plus can i ...": part of a name, not "plus, can I"
                 end = max(m.end(), m.start() + 1)
                 if m.start() > start and piece[start : m.start()].strip():
                     out.append(piece[start : m.start()])

@@ -407,7 +407,7 @@ class Matcher:
             statement = (
                 not asked
                 and not p.mentions
-                and self.lang.form(p.toks, piece) is None
+                and self.lang.form(p.toks, piece, p.language) is None
                 and not self.lang.is_question(p.toks, piece, None)
                 and not self.lang.follow_up_prefix(p.toks)
             )
@@ -459,8 +459,8 @@ class Matcher:
     def _asked(self, p: _Parsed, context: Context | None) -> tuple[str | None, Facts]:
         """The form and the facts of a question, for the follow-ups after it (a follow-up that states
         none keeps the ones it followed)."""
-        covered = {i for m in p.mentions if m.kind != LICENSE for i in range(m.start, m.end)}
-        form = self.lang.form(p.toks[self.lang.follow_up_prefix(p.toks) :], p.text)
+        covered = {i for m in p.mentions for i in range(m.start, m.end)}
+        form = self.lang.form(p.toks[self.lang.follow_up_prefix(p.toks) :], p.text, p.language)
         facts = self.finder.find(p.text, p.toks, covered, p.language)
         if context is not None:
             if self._find_topic(list(p.toks))[0] is None:
@@ -499,8 +499,11 @@ class Matcher:
             topic, topic_conf, why_not = self._find_topic(rest)
         topic_from_context = False
         cue = self.lang.follow_up_prefix(toks)
-        form = self.lang.form(toks[cue:], p.text)  # "what about redistribution?" is not an open question
-        facts = self.finder.find(p.text, toks, covered_tokens, p.language)
+        form = self.lang.form(
+            toks[cue:], p.text, p.language
+        )  # "what about redistribution?" is not an open question
+        # numbers inside names are no quantities: "llama 2", and "llama 2 license", "Apache 2.0"
+        facts = self.finder.find(p.text, toks, covered_tokens | licence_tokens, p.language)
         if context is not None and (cue or len(toks) <= SHORT_FOLLOW_UP):
             # "and qwen3?" after "1.5B MAU, can we use llama 3.1?": the same question, for qwen3 (a
             # follow-up with a topic of its own, "does it have a user cap?", is put its own way)
