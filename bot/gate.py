@@ -169,16 +169,18 @@ class EvalGate:
         scope_before: Scope | None = None,
         scope_after: Scope | None = None,
         near: str | None = None,
+        old: list[Outcome] | None = None,
     ) -> list[Broken]:
         """The questions that were right with ``before`` and are not with ``after``, and the new
         wrong confident answers. ``near``: the change only teaches this wording, so only the
-        questions (and dialogues) that could match it are asked (see ``could_match``)."""
+        questions (and dialogues) that could match it are asked (see ``could_match``). ``old``:
+        ``before``'s outcomes, when the caller has them already (all the items, no ``near``)."""
         items = self.items(before.kb)
         if near is not None:
-            items = could_match(items, near)
+            items, old = could_match(items, near), None
         if not items:
             return []
-        old = self.outcomes(before, scope_before, items)
+        old = old if old is not None else self.outcomes(before, scope_before, items)
         new = self.outcomes(after, scope_after, items)
         return [
             Broken(item, was.said, now.said)

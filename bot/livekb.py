@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from bot.storage import Storage
 log = logging.getLogger("riderbot.knowledge")
 
 BASE_META = "knowledge:base"
-TRIES = 5  # validations of one edit while other processes keep storing theirs
+TRIES = 30  # validations of one edit while other processes keep storing theirs
 
 
 @dataclass
@@ -124,7 +125,9 @@ async def save(
     """Validate the edit ``make(live)`` returns on top of the stored edits, run ``check`` (the
     eval gate) on the result, then store it with its audit row. Raises EditRefused (nothing
     stored). When another process stored an edit meanwhile, everything is done again on top of it."""
-    for _ in range(TRIES):
+    for attempt in range(TRIES):
+        if attempt:  # another process stored an edit first: let it finish, then try on top of it
+            await asyncio.sleep(random.uniform(0.0, 0.02 * attempt))
         _, signature = await storage.kb_edits_state()
         if signature != live.signature:
             live = await load(storage, live.root, live.base)
