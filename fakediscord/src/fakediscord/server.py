@@ -822,9 +822,7 @@ class FakeDiscord:
         self._channels_by_id[cid] = ch
         return ch
 
-    def add_guild(
-        self, name: str, channel_names: Iterable[str] = ("general",), *, owner: Any = None
-    ) -> int:
+    def add_guild(self, name: str, channel_names: Iterable[str] = ("general",), *, owner: Any = None) -> int:
         """Another guild the bot is in (before it connects), with its own ``@everyone`` role and text
         channels named ``"<guild name>/<channel>"`` in ``fake.channels``. Every user is a member (no
         roles until ``set_roles(user, roles, guild=...)``; roles from ``add_role(..., guild=...)``);
