@@ -91,9 +91,39 @@ async def maintainer(interaction: discord.Interaction[RiderBot]) -> bool:
 
 
 async def is_maintainer(interaction: discord.Interaction[RiderBot]) -> bool:
+    """Raises unless the user is one of riderbot's maintainers (in a server: the commands are
+    guild-only, as Discord enforces for the rest)."""
+    guild_of(interaction)
     if await maintainer(interaction):
         return True
     raise NotMaintainer(NOT_MAINTAINER)
+
+
+async def _for_maintainers(interaction: discord.Interaction[RiderBot]) -> bool | None:
+    """Whether the options ask for a change or a view for every server (scope: everyone or
+    maintainers, everyone: True); None when they leave it open (/kb alias without a scope)."""
+    namespace = interaction.namespace
+    scope = getattr(namespace, "scope", None)
+    if scope in ("everyone", "maintainers") or getattr(namespace, "everyone", None) is True:
+        return True
+    return (
+        None
+        if scope is None and interaction.command is not None and interaction.command.name == "alias"
+        else False
+    )
+
+
+async def moderator_or_maintainer(interaction: discord.Interaction[RiderBot]) -> bool:
+    """A moderator for this server's queue and knowledge; a maintainer for every server's (the
+    command's ``scope``/``everyone`` options say which). /kb alias without a scope is for every
+    server when a maintainer runs it, for this server otherwise."""
+    guild_of(interaction)
+    wanted = await _for_maintainers(interaction)
+    if wanted is True:
+        return await is_maintainer(interaction)
+    if wanted is None and await maintainer(interaction):
+        return True
+    return await is_moderator(interaction)
 
 
 def guild_of(interaction: discord.Interaction) -> int:
@@ -106,6 +136,12 @@ def guild_of(interaction: discord.Interaction) -> int:
 def moderator_only() -> Callable[[T], T]:
     """Decorator: the command runs only for moderators (see ``is_moderator``)."""
     return app_commands.check(is_moderator)
+
+
+def moderator_or_maintainer_only() -> Callable[[T], T]:
+    """Decorator: moderators, or maintainers when the options ask for every server (see
+    ``moderator_or_maintainer``)."""
+    return app_commands.check(moderator_or_maintainer)
 
 
 def maintainer_only() -> Callable[[T], T]:

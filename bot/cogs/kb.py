@@ -23,7 +23,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.changes import add_server_alias, save_for_everyone
-from bot.cogs.checks import guild_of, is_maintainer, maintainer, maintainer_only, moderator_only
+from bot.cogs.checks import (
+    guild_of,
+    is_maintainer,
+    maintainer,
+    maintainer_only,
+    moderator_only,
+    moderator_or_maintainer_only,
+)
 from bot.cogs.lookup import LicenseTransformer, ModelTransformer, TopicTransformer
 from bot.cogs.modlog import post_to_log_channel
 from bot.errors import NotModerator
@@ -132,7 +139,7 @@ class Kb(commands.GroupCog, group_name="kb", group_description="Edit riderbot's 
         alias="The new name, e.g. L2-chat",
         scope="This server only, or every server (maintainers); default: every server for maintainers",
     )
-    @moderator_only()
+    @moderator_or_maintainer_only()
     async def alias(
         self,
         interaction: discord.Interaction[RiderBot],

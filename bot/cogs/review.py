@@ -24,7 +24,13 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.cogs.changes import check_global, check_server
-from bot.cogs.checks import guild_of, is_maintainer, is_moderator, moderator_only
+from bot.cogs.checks import (
+    guild_of,
+    is_maintainer,
+    is_moderator,
+    moderator_only,
+    moderator_or_maintainer_only,
+)
 from bot.cogs.lookup import LicenseTransformer, ModelTransformer, TopicTransformer
 from bot.cogs.modlog import post_to_log_channel
 from bot.errors import NotModerator
@@ -144,7 +150,10 @@ class PageButton(
     async def callback(self, interaction: discord.Interaction[RiderBot]) -> None:  # type: ignore[override]
         bot = interaction.client
         try:
-            await is_moderator(interaction)
+            if "m" in self.code:
+                await is_maintainer(interaction)
+            else:
+                await is_moderator(interaction)
             scope = await scope_of(interaction, "maintainers" if "m" in self.code else None)
         except (NotModerator, app_commands.NoPrivateMessage) as exc:
             await interaction.response.send_message(str(exc), ephemeral=True)
@@ -229,7 +238,7 @@ class Review(
         group="List the unknown models asked about, most asked first",
     )
     @app_commands.choices(sort=SORTS)
-    @moderator_only()
+    @moderator_or_maintainer_only()
     async def list_(
         self,
         interaction: discord.Interaction[RiderBot],
@@ -247,7 +256,7 @@ class Review(
     @app_commands.command(name="show", description="Everything known about one queue entry")
     @app_commands.rename(entry_id="id")
     @app_commands.describe(entry_id="The entry's number, from /review list", scope="Which queue it is in")
-    @moderator_only()
+    @moderator_or_maintainer_only()
     async def show(
         self,
         interaction: discord.Interaction[RiderBot],
@@ -274,7 +283,7 @@ class Review(
         scope="Which queue it is in (the maintainers' queue teaches every server)",
         everyone="Teach the wording to every server, not only this one (maintainers)",
     )
-    @moderator_only()
+    @moderator_or_maintainer_only()
     async def resolve(
         self,
         interaction: discord.Interaction[RiderBot],
@@ -361,7 +370,7 @@ class Review(
         reason="Why it needs no answer",
         scope="Which queue it is in",
     )
-    @moderator_only()
+    @moderator_or_maintainer_only()
     async def dismiss(
         self,
         interaction: discord.Interaction[RiderBot],
@@ -449,7 +458,7 @@ class Review(
 
     @app_commands.command(name="export", description="The review queue as a CSV file")
     @app_commands.describe(status="Which entries (default: all)", scope="Which queue")
-    @moderator_only()
+    @moderator_or_maintainer_only()
     async def export(
         self,
         interaction: discord.Interaction[RiderBot],

@@ -755,15 +755,15 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 f"aliases[{i}]" if i else "name",
             )
     for m in models.values():
-        added = edited_aliases.get(m.id, 0)
-        if m.id not in entered_ids and not added:
+        extra = edited_aliases.get(m.id, 0)
+        if m.id not in entered_ids and not extra:
             continue
         path = edit_dir / f"{m.family}.yaml"
         if m.id in entered_ids:
             claim_model(m, path)
-            added = len(m.aliases)
-        start = len(m.aliases) - added
-        for i, a in enumerate(m.aliases[start:], start):
+            extra = len(m.aliases)
+        first = len(m.aliases) - extra
+        for i, a in enumerate(m.aliases[first:], first):
             claim(a, f"model {m.id}", path, f"model {m.id}", f"aliases[{i}]")
 
     for general_entry in general.values():
