@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.knowledge import KnowledgeError, load_knowledge
+from bot.knowledge import KnowledgeError, default_knowledge_dir, load_knowledge
 from bot.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3
@@ -119,10 +119,32 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub.add_parser("validate", help="check every knowledge file; exit 1 on any error")
     kb_sub.add_parser("readme", help="regenerate the table of covered models in README.md")
     alias = kb_sub.add_parser(
-        "alias", help="add an alias to a model (validated, written to knowledge/edits/)"
+        "alias",
+        help="add an alias to a model for every server (checked like /kb alias, stored in the database)",
     )
     alias.add_argument("model", help="the model: an id or any name riderbot knows, e.g. llama-2 or 'Llama 2'")
     alias.add_argument("alias", help="the new spelling, e.g. 'L2-chat'")
+    alias.add_argument(
+        "--guild", type=bounded_int(1, MAX_ID, "--guild"), metavar="ID", help="for this server only"
+    )
+    add_model = kb_sub.add_parser(
+        "add-model",
+        help="add a model under a licence riderbot has, with its evidence (checked like /kb add-model)",
+    )
+    add_model.add_argument("--family", required=True, help="the family it belongs to, e.g. flux")
+    add_model.add_argument("--id", required=True, dest="model_id", help="a new model id, e.g. flux.1-dev")
+    add_model.add_argument("--name", required=True, help="its name as the licensor writes it")
+    add_model.add_argument("--license", required=True, help="the licence: an id or a name")
+    add_model.add_argument("--evidence-url", required=True, help="the licensor's page saying which licence")
+    add_model.add_argument("--evidence-line", required=True, help="the line on that page, verbatim")
+    add_model.add_argument("--alias", action="append", default=[], help="another name (repeatable)")
+    add_model.add_argument("--kind", help="what kind of model (llm, image, tts...)")
+    kb_sub.add_parser(
+        "diff", help="print the maintainers' edits as a patch against the knowledge folder (to send upstream)"
+    )
+    kb_sub.add_parser("edits", help="list the maintainers' edits stored in the database")
+    revert = kb_sub.add_parser("revert", help="withdraw one of the maintainers' edits (kept as history)")
+    revert.add_argument("id", type=ENTRY_ID, help="the edit's number, from `riderbot kb edits`")
 
     review = sub.add_parser("review", help="the queue of questions the bot could not answer")
     review_sub = review.add_subparsers(dest="review_command", metavar="ACTION")
@@ -134,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--limit", type=bounded_int(1, 100_000, "--limit"), default=50)
     listing.add_argument("--json", action="store_true")
+    listing.add_argument(
+        "--group", action="store_true", help="the unknown models asked about, most asked first"
+    )
     _scope_options(listing)
     show = review_sub.add_parser("show", help="everything known about one entry")
     show.add_argument("id", type=ENTRY_ID)
@@ -259,8 +284,8 @@ def _main(argv: list[str] | None = None) -> int:
             changed = update_readme(readme, kb)
             print(f"{readme}: {'updated' if changed else 'already current'}")
             return EXIT_OK
-        if args.kb_command == "alias":
-            return asyncio.run(_kb_alias(settings, knowledge_dir, kb, args))
+        if args.kb_command in ("alias", "add-model", "diff", "edits", "revert"):
+            return asyncio.run(_kb_edit(settings, Path(knowledge_dir), kb, args))
         from bot.knowledge.export import export_json
 
         print(json.dumps(export_json(kb), indent=2, ensure_ascii=False))
@@ -282,12 +307,19 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 async def _open_storage(engine, settings: Settings):
-    """Open the database named by RIDERBOT_DB and teach the matcher what moderators resolved."""
+    """Open the database named by RIDERBOT_DB, apply the maintainers' knowledge edits and teach the
+    matcher the wordings taught for everyone (the command line is no server: a server's own aliases
+    and wordings are not used here, as in DMs)."""
+    from bot.livekb import load
     from bot.storage import open_storage
 
     storage = await open_storage(settings)
     try:
-        engine.teach(await storage.learned(all_guilds=True))
+        root = engine.knowledge_dir or default_knowledge_dir()
+        live = await load(storage, root, engine.kb)
+        if live.kb is not engine.kb:
+            engine.replace(live.kb)
+        engine.teach(await storage.learned())
     except BaseException:
         await storage.close()
         raise
@@ -363,36 +395,163 @@ def _too_long(question: str) -> str:
     return f"the question is {len(question):,} characters long; please keep it to {MAX_QUESTION_CHARS:,} or fewer"
 
 
-async def _kb_alias(settings: Settings, knowledge_dir: Path, kb, args) -> int:
-    from bot.knowledge.edits import EditRefused, add_alias
+async def _kb_edit(settings: Settings, root: Path, kb, args) -> int:
+    """`riderbot kb alias | add-model | diff | edits | revert`: the maintainers' edits, in the
+    database the bot uses (so neither loses the other's), checked exactly as in Discord."""
+    from bot import livekb
+    from bot.knowledge.edits import Edit, EditRefused, alias_edit, diff, model_edit
     from bot.matching import Matcher
     from bot.storage import open_storage
 
-    model_id = _model_arg(Matcher(kb), args.model)
-    if model_id is None:
-        return EXIT_USAGE
-    args.model = model_id
-    before = list(kb.models[args.model].aliases)
-    try:
-        add_alias(knowledge_dir, kb, args.model, args.alias)
-    except EditRefused as exc:
-        print(f"riderbot: alias refused, nothing changed: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     storage = await open_storage(settings)
     try:
-        await storage.audit(
-            None, "alias", args.model, f"model {args.model}", ", ".join(before or []), args.alias
-        )
+        live = await livekb.load(storage, root, kb)
+        action = args.kb_command
+        if action == "diff":
+            sys.stdout.write(diff(root, live.applied))
+            return EXIT_OK
+        if action == "edits":
+            rows = await storage.kb_edits()
+            skipped = {e.id: why for e, why in live.applied.skipped}
+            if not rows:
+                print("no maintainer edits")
+            for row in rows:
+                edit = Edit.from_row(row)
+                state = f"  LEFT OUT: {'; '.join(skipped[edit.id])}" if edit.id in skipped else ""
+                print(f"{edit.describe()}  ({_iso(row['created_at'])}){state}")
+            return EXIT_OK
+        if action == "revert":
+            if await livekb.revert(storage, live, args.id, None) is None:
+                print(f"riderbot: no active maintainer edit #{args.id}", file=sys.stderr)
+                return EXIT_USAGE
+            print(f"withdrew edit #{args.id} (kept as history); the bot applies it at /kb reload or restart")
+            return EXIT_OK
+        matcher = Matcher(live.kb)
+        if action == "alias":
+            model_id = _model_arg(matcher, args.model)
+            if model_id is None:
+                return EXIT_USAGE
+            if args.guild:
+                return await _guild_alias(storage, live, matcher, args.guild, model_id, args.alias)
+            before = ", ".join(live.kb.models[model_id].aliases)
+
+            def make(live):
+                return alias_edit(live.kb, model_id, args.alias)
+
+            names, after, what = (
+                (args.alias,),
+                " ".join(args.alias.split()),
+                f"alias {args.alias!r} to {model_id}",
+            )
+        else:
+            license_id = _license_arg(matcher, args.license)
+            if license_id is None:
+                return EXIT_USAGE
+
+            def make(live):
+                return model_edit(
+                    live.kb,
+                    family=args.family,
+                    model_id=args.model_id,
+                    name=args.name,
+                    license_id=license_id,
+                    evidence_url=args.evidence_url,
+                    evidence_text=args.evidence_line,
+                    aliases=args.alias,
+                    kind=args.kind,
+                )
+
+            names, before, what = tuple(args.alias), None, f"model {args.model_id} ({license_id})"
+            after = f"{args.model_id} under {license_id}: {args.evidence_url}"
+        try:
+            live, edit = await livekb.save(
+                storage,
+                live,
+                make,
+                by=None,
+                guild_id=None,
+                before=before,
+                after=after,
+                check=_cli_gate(storage, names),
+            )
+        except EditRefused as exc:
+            print(f"riderbot: refused, nothing changed: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"added {what} for every server (maintainer edit #{edit.id}); the bot applies it at /kb reload")
+        if action == "add-model" and live.kb.models[args.model_id].maintainer_entered:
+            print(
+                "its answers say it was entered by the maintainers until its evidence text is saved under "
+                "knowledge/sources/ (`riderbot kb diff` makes the patch)"
+            )
+        return EXIT_OK
     finally:
         await storage.close()
-    print(f"added alias {args.alias!r} to {args.model} (knowledge/edits/{kb.models[args.model].family}.yaml)")
+
+
+def _cli_gate(storage, aliases: tuple[str, ...]):
+    """The command line's eval gate: as in Discord (bot.cogs.changes), for every server."""
+    from bot.gate import alias_problem, candidate_matcher, gate_for, refusal
+    from bot.knowledge.edits import EditRefused
+
+    async def check(live, kb, edit) -> None:
+        for alias in aliases:
+            problem = alias_problem(alias, live.kb)
+            if problem:
+                raise EditRefused(problem)
+        learned = await storage.learned()
+        gate = gate_for(live.root / "eval")
+        broken = await asyncio.to_thread(
+            lambda: gate.check(candidate_matcher(live.kb, learned), candidate_matcher(kb, learned))
+        )
+        if broken:
+            raise EditRefused(refusal(broken))
+
+    return check
+
+
+async def _guild_alias(storage, live, matcher, guild_id: int, model_id: str, alias: str) -> int:
+    from bot.gate import alias_problem, gate_for, refusal
+    from bot.knowledge.edits import EditRefused, clean_alias, name_owners
+    from bot.scopes import Scopes
+    from bot.textnorm import normalize
+
+    try:
+        alias = clean_alias(alias)
+        problem = alias_problem(alias, live.kb)
+        if problem:
+            raise EditRefused(problem)
+        owner = name_owners(live.kb).get(normalize(alias))
+        if owner is not None:
+            raise EditRefused(f"{alias!r} already names {owner}")
+        scopes = Scopes(storage, live.kb)
+        data = await scopes.fetch(guild_id)
+        await scopes.reload(guild_id)
+        for question, model, license_id, topic in await storage.learned():
+            matcher.learn(question, model, license_id, topic)
+        after = scopes.with_change(guild_id, alias=(alias, model_id), data=data)
+        gate = gate_for(live.root / "eval")
+        broken = await asyncio.to_thread(
+            lambda: gate.check(matcher, matcher, scope_before=scopes.get(guild_id), scope_after=after)
+        )
+        if broken:
+            raise EditRefused(refusal(broken))
+        if await storage.add_guild_alias(guild_id, model_id, alias, None) is None:
+            raise EditRefused(f"server {guild_id} already has the alias {alias!r}")
+    except EditRefused as exc:
+        print(f"riderbot: refused, nothing changed: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"added alias {alias!r} to {model_id} for server {guild_id} only")
     return EXIT_OK
 
 
-async def _review(engine, settings: Settings, args) -> int:
-    from bot.storage import open_storage
+def _iso(ts: float | None) -> str:
+    from bot.storage import iso
 
-    storage = await open_storage(settings)
+    return iso(ts)
+
+
+async def _review(engine, settings: Settings, args) -> int:
+    storage = await _open_storage(engine, settings)
     try:
         return await _review_action(engine, storage, args)
     finally:
@@ -402,6 +561,21 @@ async def _review(engine, settings: Settings, args) -> int:
 async def _review_action(engine, storage, args) -> int:
     # the operator sees every server's entries (list and export can narrow it with --guild/--dms)
     action = args.review_command
+    if action == "list" and args.group:
+        status = None if args.status == "all" else args.status
+        groups, total = await storage.unknown_models(status, scope=_scope_of(args), limit=args.limit)
+        if args.json:
+            print(json.dumps(groups, indent=2, ensure_ascii=False))
+        elif not groups:
+            print(f"no {args.status} entries name a model riderbot does not know")
+        else:
+            for g in groups:
+                print(
+                    f"{g['unknown_model']}: {g['asks']} question(s) in {g['entries']} entr{'y' if g['entries'] == 1 else 'ies'}"
+                )
+            if total > len(groups):
+                print(f"...and {total - len(groups)} more unknown models (--limit)")
+        return EXIT_OK
     if action == "list":
         status = None if args.status == "all" else args.status
         rows = await storage.list_queue(status, sort=args.sort, limit=args.limit, scope=_scope_of(args))
@@ -467,6 +641,17 @@ async def _review_action(engine, storage, args) -> int:
         license_id = _license_arg(engine.matcher, args.license)
         if license_id is None:
             return EXIT_USAGE
+    # the operator teaches every server: the eval gate first, as for a maintainer in Discord
+    from bot.gate import candidate_matcher, gate_for, refusal
+
+    gate = gate_for((engine.knowledge_dir or default_knowledge_dir()) / "eval")
+    taught = [*(await storage.learned()), (entry["question"], model, license_id, args.topic)]
+    broken = await asyncio.to_thread(
+        lambda: gate.check(engine.matcher, candidate_matcher(kb, taught), near=entry["question"])
+    )
+    if broken:
+        print(f"riderbot: refused, nothing changed: {refusal(broken)}", file=sys.stderr)
+        return EXIT_USAGE
     await storage.resolve(args.id, model, license_id, args.topic, None, scope="all")
     engine.matcher.learn(entry["question"], model, license_id, args.topic)
     print(f"resolved #{args.id}: {entry['question']!r} -> {model or license_id}/{args.topic}")

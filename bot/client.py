@@ -35,8 +35,11 @@ from discord.ext import commands, tasks
 from bot.engine import Engine
 from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
-from bot.knowledge import KnowledgeBase, KnowledgeError
+from bot.knowledge import KnowledgeBase, KnowledgeError, default_knowledge_dir
+from bot.livekb import Live
+from bot.livekb import start as start_live
 from bot.matching.matcher import Scope
+from bot.scopes import Scopes
 from bot.settings import Settings, SettingsError
 from bot.storage import Storage, StorageError, open_storage
 
@@ -151,9 +154,25 @@ class RiderBot(commands.Bot):
         self.last_ack_at: float | None = None  # wall-clock time of the last heartbeat ACK seen
         self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
+        self.scopes = Scopes(storage, engine.kb)  # each server's own aliases and wordings
+        self.live: Live | None = None  # the knowledge folder + the maintainers' edits (setup_hook)
+
+    @property
+    def knowledge_root(self) -> Path:
+        return self.engine.knowledge_dir or default_knowledge_dir()
 
     async def setup_hook(self) -> None:
-        await self.install_knowledge()
+        if self.settings.maintainer_guild is None:
+            log.warning(
+                "RIDERBOT_MAINTAINER_GUILD is not set: only the application's owner can make changes for "
+                "every server (/kb edit, /kb alias, /kb add-model, /kb reload, resolving for everyone)"
+            )
+        self.live, notes, problems = await start_live(self.storage, self.knowledge_root, self.engine.kb)
+        for note in notes:
+            log.info("%s", note)
+        for problem in problems:
+            log.warning("%s", problem)
+        await self.install_knowledge(self.live.kb if self.live.kb is not self.engine.kb else None)
         self.watched = await self.storage.watched_channels()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
@@ -165,16 +184,20 @@ class RiderBot(commands.Bot):
         moderators resolved. Every replace or reload builds a fresh Matcher that knows none of
         them, so this is the one place knowledge goes live. Nothing is awaited between the swap
         and the teaching: no question is ever answered by a half-taught matcher."""
-        # every server's phrasings, for the one matcher all servers share (per-server matchers:
-        # Storage.learned(guild_id) returns the global ones plus that server's)
-        learned = await self.storage.learned(all_guilds=True)
+        # only the global phrasings go to the matcher every server shares; each server's own
+        # (and its aliases) go to its Scope (bot.scopes), so no server answers with another's
+        learned = await self.storage.learned()
+        scopes = await self.scopes.fetch(None)
         if kb is not None:
             self.engine.replace(kb)
         self.engine.teach(learned)
+        self.scopes.kb = self.engine.kb
+        self.scopes.apply(scopes)
 
     def scope_for(self, guild_id: int | None) -> Scope | None:
-        """A server's own aliases and taught wordings (None: the shared knowledge only)."""
-        return None
+        """A server's own aliases and taught wordings (None: the shared knowledge only). Cached in
+        ``self.scopes``; after a change another process made, ``await self.scopes.reload(guild_id)``."""
+        return self.scopes.get(guild_id)
 
     async def sync_commands(self) -> bool:
         """Sync app commands only when their payload changed since the last sync (a hash is kept in

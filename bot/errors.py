@@ -14,6 +14,11 @@ class NotModerator(app_commands.CheckFailure):
     """The member may not use a moderator command (see bot.cogs.checks.is_moderator)."""
 
 
+class NotMaintainer(NotModerator):
+    """A change for every server, made by someone who is not one of riderbot's maintainers
+    (see bot.cogs.checks.is_maintainer)."""
+
+
 class LookupFailed(app_commands.AppCommandError):
     """A model, licence or topic name typed into an option that does not name exactly one thing."""
 

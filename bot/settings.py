@@ -42,6 +42,7 @@ class Settings:
     knowledge_dir: Path = field(default_factory=default_knowledge_dir)
     message_content: bool = False
     dev_guild: int | None = None
+    maintainer_guild: int | None = None  # its moderators are riderbot's maintainers (global changes)
     log_level: str = "INFO"
     log_questions: bool = False
     retention_days: int = 90
@@ -145,6 +146,7 @@ class Settings:
             else default_knowledge_dir(),
             message_content=flag("RIDERBOT_MESSAGE_CONTENT", False),
             dev_guild=integer("RIDERBOT_DEV_GUILD", None),
+            maintainer_guild=integer("RIDERBOT_MAINTAINER_GUILD", None),
             log_level=(env.get("RIDERBOT_LOG_LEVEL") or "INFO").upper(),
             log_questions=flag("RIDERBOT_LOG_QUESTIONS", False),
             retention_days=integer("RIDERBOT_RETENTION_DAYS", 90) or 0,

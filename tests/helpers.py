@@ -48,9 +48,15 @@ def make_bot(
     message_content: bool = True,
     dev_guild: int | None = None,
     health_file: Path | None = None,
+    maintainer_guild: int | None = None,
     **options: Any,
 ) -> RiderBot:
-    settings = Settings(message_content=message_content, dev_guild=dev_guild, health_file=health_file)
+    settings = Settings(
+        message_content=message_content,
+        dev_guild=dev_guild,
+        health_file=health_file,
+        maintainer_guild=maintainer_guild,
+    )
     options.setdefault("guild_ready_timeout", 0.05)
     return RiderBot(engine, storage, settings, http_trace=fake.loopback_guard(), **options)
 

@@ -2,7 +2,9 @@
 queue (/review), teaching and live knowledge edits (/kb), the log channel, privacy (/privacy) and
 /stats. One bot serves the module; its engine reads a COPY of the knowledge folder (never the
 shipped files), and its log channel posts every ``INTERVAL`` seconds instead of every minute.
-Every test checks that nothing the bot sent could ping anyone and that it called no unknown route."""
+Every test checks that nothing the bot sent could ping anyone and that it called no unknown route.
+The fake's one server is the maintainer server (a one-community deployment), so its moderators are
+riderbot's maintainers; two servers and who may do what: test_discord_servers.py."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 import pytest_asyncio
 import yaml
 
-from bot.cogs.checks import NOT_MODERATOR
+from bot.cogs.checks import NOT_MAINTAINER, NOT_MODERATOR
 from bot.cogs.privacy import FORGET_CANCELLED, NOT_YOURS
 from bot.engine import Engine
 from bot.knowledge import default_knowledge_dir
@@ -48,8 +50,21 @@ MODERATOR_COMMANDS = [
     ("review resolve", {"id": 1, "topic": "commercial-use", "model": "llama-2"}),
     ("review dismiss", {"id": 1, "reason": "spam"}),
     ("review export", {}),
+    ("review forward", {"id": 1, "note": "a note"}),
     ("kb alias", {"model": "llama-2", "alias": "sneaky llama"}),
+    ("kb unalias", {"alias": "sneaky llama"}),
     ("kb edit", {"model": "llama-2", "topic": "commercial-use"}),
+    (
+        "kb add-model",
+        {
+            "family": "llama",
+            "id": "llama-sneaky",
+            "name": "Sneaky Llama",
+            "license": "llama-2-community",
+            "evidence-url": "https://example.org/sneaky",
+            "evidence-line": "Sneaky Llama is under the Llama 2 licence",
+        },
+    ),
     ("kb reload", {}),
     ("kb history", {}),
     ("privacy purge", {"user": "bob"}),
@@ -67,7 +82,7 @@ async def world(tmp_path_factory):
         fake.add_user("carol")
         fake.add_user("dave")
         storage = await Storage.open(root / "riderbot.db")
-        bot = make_bot(fake, Engine.from_folder(knowledge), storage)
+        bot = make_bot(fake, Engine.from_folder(knowledge), storage, maintainer_guild=fake.guild_id)
         bot.log_batch_seconds = INTERVAL
         async with fake.run(bot):
             cb = await (await fake.slash("config logchannel", {"channel": "mod-log"}, user="mod")).response()
@@ -178,8 +193,8 @@ async def test_the_moderation_commands_are_synced_with_a_moderator_hint(fake):
         name: {o["name"] for o in commands[name].get("options", []) if o["type"] == 1}
         for name in ("review", "kb", "privacy", "config")
     }
-    assert subs["review"] == {"list", "show", "resolve", "dismiss", "export"}
-    assert subs["kb"] == {"alias", "edit", "reload", "history"}
+    assert subs["review"] == {"list", "show", "resolve", "dismiss", "export", "forward"}
+    assert subs["kb"] == {"alias", "unalias", "edit", "add-model", "reload", "history"}
     assert subs["privacy"] == {"forget", "purge"}
     assert "logchannel" in subs["config"]
     for name in ("review", "kb", "stats"):  # hidden from members in Discord's UI, checked in code anyway
@@ -204,7 +219,8 @@ async def test_a_non_moderator_is_refused_every_moderator_command(fake, bot, kno
         options = {k: (entry_id if k == "id" else v) for k, v in options.items()}
         cb = await (await fake.slash(name, options, user="alice")).response()
         assert cb["type"] == 4 and is_ephemeral(cb), name
-        assert cb["data"]["content"] == NOT_MODERATOR, name
+        maintainers_only = name in ("kb edit", "kb add-model", "kb reload")
+        assert cb["data"]["content"] == (NOT_MAINTAINER if maintainers_only else NOT_MODERATOR), name
     assert len(fake.modals) == modals  # /kb edit opened nothing
     assert (await bot.storage.get_entry(entry_id, scope="all"))["status"] == "open"
     assert snapshot(knowledge) == before_files and bot.engine.kb is before_kb
@@ -289,9 +305,10 @@ async def test_resolve_teaches_the_live_matcher_and_sends_nothing_to_the_asker(f
         user="mod",
         channel="bot-commands",
     )
-    cb = await h.response()
-    assert is_ephemeral(cb) and cb["data"]["content"].startswith(f"Resolved #{entry['id']}")
-    assert callback_embed(cb)["title"].startswith(reply_title("yes"))  # what askers get from now on
+    assert (await h.response())["type"] == 5 and h.ephemeral  # deferred: the eval gate takes a moment
+    done = await h.message()
+    assert done["content"].startswith(f"Resolved #{entry['id']}") and "in this server" in done["content"]
+    assert embed_of(done)["title"].startswith(reply_title("yes"))  # what askers get from now on
     await log_post_containing(fake, f"resolved #{entry['id']}")
     assert not [m for m in fake.bot_messages[messages:] if m["channel_id"] == str(general)]
     assert (
@@ -334,16 +351,18 @@ async def test_resolve_with_a_licence_and_the_wrong_number_of_subjects(fake, bot
         )
     ).choices()
     assert choices[0]["value"] == "id:apache-2.0"
-    cb = await (
+    text = await reply_text(
         await fake.slash(
             "review resolve",
             {"id": entry_id, "topic": "commercial-use", "license": "Apache License 2.0"},
             user="mod",
         )
-    ).response()
-    assert cb["data"]["content"].startswith(f"Resolved #{entry_id}")
+    )
+    assert text.startswith(f"Resolved #{entry_id}")
     assert (await bot.storage.get_entry(entry_id, scope="all"))["resolution_license"] == "apache-2.0"
-    assert bot.engine.ask("is the asl two thing fine for a paid product").license == "apache-2.0"
+    here = bot.scope_for(fake.guild_id)  # taught for this server (its moderator resolved it)
+    assert bot.engine.ask("is the asl two thing fine for a paid product", None, here).license == "apache-2.0"
+    assert bot.engine.ask("is the asl two thing fine for a paid product").license is None
 
 
 async def test_dismiss_drops_an_entry_with_a_reason(fake, bot):
@@ -438,9 +457,10 @@ async def test_kb_alias_is_written_and_answered_live(fake, bot, knowledge):
     assert not before["title"].startswith(reply_title("yes"))  # a clarify: which Llama?
     h = await fake.slash("kb alias", {"model": "llama-2", "alias": "the og llama"}, user="mod")
     assert (await h.response())["type"] == 5 and h.ephemeral  # deferred: validation takes a moment
-    assert (await reply_text(h)).startswith('added the alias "the og llama" to **Llama 2**')
-    overlay = yaml.safe_load((knowledge / "edits" / "llama.yaml").read_text())
-    assert "the og llama" in overlay["models"]["llama-2"]["aliases"]
+    assert (await reply_text(h)).startswith('added the alias "the og llama" to **Llama 2**, for every server')
+    assert not list(knowledge.glob("edits/*.yaml"))  # no knowledge file is written: the database is
+    stored = [e for e in await bot.storage.kb_edits() if e["kind"] == "alias"]
+    assert {"alias": "the og llama"} in [e["payload"] for e in stored]
     after = await ask(fake, "the og llama commercial use?")
     assert after["title"].startswith(reply_title("yes")) and "Llama 2" in after["title"]
     history = await bot.storage.history("llama-2", scope="all")
@@ -483,8 +503,12 @@ async def test_kb_edit_opens_a_prefilled_modal_and_a_submit_changes_the_live_ans
     assert embed["description"].startswith(
         "Yes — " + strip_yes_no(new)
     )  # the edited text, after the direct reply
-    overlay = yaml.safe_load((knowledge / "edits" / "gemma.yaml").read_text())
-    assert overlay["models"]["gemma"]["answers"]["redistribution"] == new
+    stored = (await bot.storage.kb_edits())[-1]
+    assert (stored["kind"], stored["model"], stored["payload"]) == (
+        "answer",
+        "gemma",
+        {"topic": "redistribution", "text": new},
+    )
     assert family_file.read_bytes() == original  # the hand-written file is untouched
     row = (await bot.storage.history("gemma", scope="all"))[0]
     assert (row["action"], row["before"], row["after"]) == ("edit", current, new)
@@ -520,9 +544,11 @@ async def test_kb_reload_picks_up_file_changes_and_keeps_the_old_knowledge_when_
     entry_id = await seed(fake, bot, question)
     await (
         await fake.slash(
-            "review resolve", {"id": entry_id, "model": "qwen2.5", "topic": "redistribution"}, user="mod"
+            "review resolve",
+            {"id": entry_id, "model": "qwen2.5", "topic": "redistribution", "everyone": True},
+            user="mod",
         )
-    ).response()
+    ).message()
     overlay = knowledge / "edits" / "olmo.yaml"
     overlay.parent.mkdir(exist_ok=True)  # not there yet when no /kb edit ran before this test
     overlay.write_text(yaml.safe_dump({"models": {"olmo": {"aliases": ["the open allen model"]}}}))

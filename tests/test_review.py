@@ -1,18 +1,17 @@
-"""The review queue and knowledge edits from the command line; atomic edits."""
+"""The review queue and knowledge edits from the command line (the edits themselves: test_kb_edits.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import shutil
 
 import pytest
 
 from bot.cli import main
 from bot.knowledge import default_knowledge_dir, load_knowledge
-from bot.knowledge.edits import EditRefused, add_alias, edit_answer
+from bot.knowledge.edits import EditRefused, alias_edit, answer_edit, build, propose
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -76,63 +75,48 @@ def test_show_dismiss_export_and_errors(capsys):
     )
 
 
-def test_kb_alias_from_cli_is_validated_written_and_audited(capsys, kb_copy):
+def test_kb_alias_from_cli_is_validated_stored_and_audited(capsys, kb_copy):
+    files = {p: p.read_bytes() for p in kb_copy.rglob("*") if p.is_file()}
     code, out, _ = run(capsys, "--knowledge", str(kb_copy), "kb", "alias", "llama-2", "the og llama")
     assert code == 0, out
-    assert (kb_copy / "edits" / "llama.yaml").is_file()
+    assert "maintainer edit #1" in out
     answer = json.loads(
         run(capsys, "--knowledge", str(kb_copy), "ask", "--json", "the og llama commercial use?")[1]
     )
     assert answer["model"] == "llama-2"
     # an alias another model already has is refused and changes nothing
-    before = (kb_copy / "edits" / "llama.yaml").read_text()
     code, _, err = run(capsys, "--knowledge", str(kb_copy), "kb", "alias", "llama-3", "the og llama")
     assert code == 2 and "already used by model llama-2" in err
-    assert (kb_copy / "edits" / "llama.yaml").read_text() == before
+    # and an ordinary word is refused before anything is loaded
+    code, _, err = run(capsys, "--knowledge", str(kb_copy), "kb", "alias", "llama-2", "use")
+    assert code == 2 and "common English word" in err
+    # the knowledge files are never written: the edit is in the database, with its audit row
+    assert {p: p.read_bytes() for p in kb_copy.rglob("*") if p.is_file()} == files
+    edits = run(capsys, "--knowledge", str(kb_copy), "kb", "edits")[1]
+    assert edits.count("\n") == 1 and 'alias "the og llama" for llama-2' in edits
 
 
-def test_hand_written_files_keep_their_comments(kb_copy):
+def test_edits_leave_the_hand_written_files_alone(kb_copy):
     family_file = kb_copy / "models" / "llama.yaml"
     original = family_file.read_bytes()
     kb = load_knowledge(kb_copy)
-    kb = add_alias(kb_copy, kb, "llama-2", "llama deux")
-    kb = edit_answer(kb_copy, kb, "llama-2", "commercial-use", "Yes, below 700M monthly users (edited).")
+    edits = [alias_edit(kb, "llama-2", "llama deux")]
+    edits.append(answer_edit(kb, "llama-2", "commercial-use", "Yes, below 700M monthly users (edited)."))
+    kb = build(kb_copy, edits)
     assert family_file.read_bytes() == original
     assert kb.models["llama-2"].riders["commercial-use"].answer == "Yes, below 700M monthly users (edited)."
     assert kb.models["llama-2"].riders["commercial-use"].quotes  # the quote stays
-    assert load_knowledge(kb_copy).models["llama-2"].riders["commercial-use"].answer.endswith("(edited).")
+    assert "llama deux" in kb.models["llama-2"].aliases
 
 
-def test_invalid_edit_changes_neither_files_nor_answers(kb_copy):
+def test_invalid_edit_is_refused(kb_copy):
     kb = load_knowledge(kb_copy)
-    snapshot = {p: p.read_bytes() for p in kb_copy.rglob("*") if p.is_file()}
-    with pytest.raises(EditRefused):
-        add_alias(kb_copy, kb, "llama-2", "mistral 7b")  # belongs to another model
-    with pytest.raises(EditRefused):
-        edit_answer(kb_copy, kb, "llama-2", "commercial-use", "   ")
-    with pytest.raises(EditRefused):
-        edit_answer(kb_copy, kb, "llama-2", "world-domination", "yes")
-    assert {p: p.read_bytes() for p in kb_copy.rglob("*") if p.is_file()} == snapshot
-    assert load_knowledge(kb_copy).models["llama-2"].riders == kb.models["llama-2"].riders
-
-
-def test_crash_between_temp_file_and_replace_leaves_files_intact(kb_copy, monkeypatch):
-    kb = load_knowledge(kb_copy)
-    add_alias(kb_copy, kb, "llama-2", "first alias")
-    edits_file = kb_copy / "edits" / "llama.yaml"
-    before = edits_file.read_bytes()
-
-    def crash(src, dst):
-        raise OSError("power cut")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="power cut"):
-        add_alias(kb_copy, load_knowledge(kb_copy), "llama-2", "second alias")
-    monkeypatch.undo()
-    assert edits_file.read_bytes() == before
-    assert not [p for p in edits_file.parent.iterdir() if p.name.endswith(".tmp")]
-    aliases = load_knowledge(kb_copy).models["llama-2"].aliases
-    assert "first alias" in aliases and "second alias" not in aliases
+    with pytest.raises(EditRefused, match="already used by model mistral-7b"):
+        propose(kb_copy, [], alias_edit(kb, "llama-2", "mistral 7b"))  # belongs to another model
+    with pytest.raises(EditRefused, match="empty"):
+        answer_edit(kb, "llama-2", "commercial-use", "   ")
+    with pytest.raises(EditRefused, match="unknown topic"):
+        answer_edit(kb, "llama-2", "world-domination", "yes")
 
 
 def test_re_deciding_an_entry_needs_force(capsys):

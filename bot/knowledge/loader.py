@@ -306,6 +306,39 @@ class _Loader:
         return out
 
 
+MAINTAINER_ENTERED = "maintainer-entered"
+"""The source of an evidence line a maintainer entered that no file in knowledge/sources/ holds yet."""
+
+
+def _entered_evidence(
+    raw: list[dict[str, Any]], collapsed: dict[str, str]
+) -> tuple[tuple[Quote, ...], str | None]:
+    """Evidence a maintainer entered (text + URL): a line some saved source holds is quoted from it,
+    like any other; a line none holds yet is quoted as maintainer-entered. Returns the quotes and
+    the first URL."""
+    quotes = []
+    for item in raw:
+        text = str(item["text"]).strip()
+        wanted = collapse_ws(text)
+        named = str(item["source"]) if item.get("source") else None
+        found = (
+            named
+            if named in collapsed and wanted in collapsed[named]
+            else next((sid for sid in sorted(collapsed) if wanted in collapsed[sid]), None)
+        )
+        quotes.append(Quote(text=text, source=found or MAINTAINER_ENTERED))
+    return tuple(quotes), (str(raw[0]["url"]) if raw else None)
+
+
+def _entered_notes(evidence: tuple[Quote, ...], url: str | None) -> list[str]:
+    if any(q.source == MAINTAINER_ENTERED for q in evidence):
+        return [
+            f"Entered by riderbot's maintainers from {url}: that evidence is not yet saved in "
+            "riderbot's sources, so check it there."
+        ]
+    return []
+
+
 def _quotes(raw: list[dict[str, Any]] | None) -> tuple[Quote, ...]:
     return tuple(Quote(text=str(q["text"]).strip(), source=str(q["source"])) for q in raw or ())
 
@@ -479,6 +512,8 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
         license_files[lid] = path
 
     # -- model families --------------------------------------------------------------------------
+    edited_aliases: dict[str, int] = {}  # model id -> how many of its aliases an overlay added
+    entered_ids: set[str] = set()  # models an overlay added
     models: dict[str, Model] = {}
     model_files: dict[str, Path] = {}
     families: dict[str, Family] = {}
@@ -497,7 +532,11 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
             )
             continue
         members = []
-        for raw in data["models"]:
+        family_overlay = overlays.get(fid) or {}
+        added = [(raw, True) for raw in family_overlay.get("new_models") or ()]
+        for raw, entered in [(raw, False) for raw in data["models"]] + added:
+            if entered:  # a model a maintainer added (`new_models` of edits/<family>.yaml)
+                path = edit_dir / f"{fid}.yaml"
             mid = str(raw["id"])
             entry = f"model {mid}"
             if mid in models:
@@ -524,6 +563,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                     )
                     continue
                 overrides[tid] = replace(base, answer=" ".join(str(text).split()))
+            edited_aliases[mid] = len(edit.get("aliases") or ())
+            if entered:
+                entered_ids.add(mid)
             raw = {**raw, "aliases": [*raw["aliases"], *(edit.get("aliases") or ())]}
             resolved = {tid: overrides.get(tid) or lic.riders.get(tid) for tid in TOPIC_IDS}
             for tid, maybe in resolved.items():
@@ -534,7 +576,14 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                         f"riders.{tid}",
                         f"no rider for this topic: add it to licence {lid!r} or as an override here",
                     )
-            evidence = _quotes(raw.get("license_evidence"))
+            evidence_url = None
+            maintainer_entered = False
+            if entered:
+                evidence, evidence_url = _entered_evidence(raw["license_evidence"], collapsed)
+                maintainer_entered = any(q.source == MAINTAINER_ENTERED for q in evidence)
+                raw = {**raw, "notes": [*(raw.get("notes") or ()), *_entered_notes(evidence, evidence_url)]}
+            else:
+                evidence = _quotes(raw.get("license_evidence"))
             if not evidence:
                 ld.problem(
                     path,
@@ -542,7 +591,8 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                     "license_evidence",
                     "needs at least one verbatim line saying which licence this model is under",
                 )
-            check_quotes(path, entry, "license_evidence", evidence)
+            if not entered:  # an entered line is quoted from a source only where one holds it
+                check_quotes(path, entry, "license_evidence", evidence)
             derivatives = tuple(
                 Derivative(
                     name=str(d["name"]),
@@ -568,6 +618,8 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 base=str(raw["base"]) if raw.get("base") else None,
                 kind=str(raw["kind"]) if raw.get("kind") else None,
                 url=str(raw["url"]) if raw.get("url") else None,
+                maintainer_entered=maintainer_entered,
+                evidence_url=evidence_url,
             )
             model_files[mid] = path
             members.append(mid)
@@ -623,6 +675,9 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                         f"{member!r} is not a model of this family",
                     )
 
+    for fid, data in sorted(overlays.items()):
+        if data.get("new_models") and fid not in families:
+            ld.problem(edit_dir / f"{fid}.yaml", "", "new_models", f"no family {fid!r} to add models to")
     for fid, mid in sorted(unused):
         ld.problem(edit_dir / f"{fid}.yaml", f"model {mid}", "", f"no model {mid!r} in family {fid!r}")
 
@@ -643,14 +698,22 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
     family_aliases = {
         fid: {normalize(a) for a in data.aliases} for fid, data in families.items() if len(data.members) > 1
     }
-    for m in models.values():
-        path = model_files[m.id]
+
+    def claim_model(m: Model, path: Path) -> None:
         claim(m.name, f"model {m.id}", path, f"model {m.id}", "name")
         if normalize(m.id) not in family_aliases.get(
             m.family, set()
         ):  # "gemma": the family's name, not an alias
             claim(m.id, f"model {m.id}", path, f"model {m.id}", "id")
-        for i, a in enumerate(m.aliases):
+
+    # the hand-written knowledge first, then what overlays add: a collision is the overlay's
+    for m in models.values():
+        if m.id in entered_ids:
+            continue
+        path = model_files[m.id]
+        claim_model(m, path)
+        own = len(m.aliases) - edited_aliases.get(m.id, 0)
+        for i, a in enumerate(m.aliases[:own]):
             claim(a, f"model {m.id}", path, f"model {m.id}", f"aliases[{i}]")
         for d in m.derivatives:
             for i, a in enumerate((d.name, *d.aliases)):
@@ -693,6 +756,17 @@ def load_knowledge(root: Path | str | None = None, edits: dict[str, Any] | None 
                 f"license {lic.id}",
                 f"aliases[{i}]" if i else "name",
             )
+    for m in models.values():
+        extra = edited_aliases.get(m.id, 0)
+        if m.id not in entered_ids and not extra:
+            continue
+        path = edit_dir / f"{m.family}.yaml"
+        if m.id in entered_ids:
+            claim_model(m, path)
+            extra = len(m.aliases)
+        first = len(m.aliases) - extra
+        for i, a in enumerate(m.aliases[first:], first):
+            claim(a, f"model {m.id}", path, f"model {m.id}", f"aliases[{i}]")
 
     for general_entry in general.values():
         check_quotes(root / "general.yaml", f"entry {general_entry.id}", "quotes", general_entry.quotes)

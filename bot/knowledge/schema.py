@@ -332,6 +332,33 @@ FAMILY_FILE = Spec(
     },
 )
 
+# A line of evidence a maintainer entered from Discord or the command line: the quoted text and the
+# page it is from. It is checked against knowledge/sources/ like any quote; until a source there
+# holds it, the model is marked maintainer-entered and the answer says so.
+ENTERED_EVIDENCE = Spec(
+    "obj",
+    fields={
+        "text": S(
+            True, nonempty=True, description="the verbatim line saying which licence the model is under"
+        ),
+        "url": S(
+            True, nonempty=True, description="the page it is quoted from (model card, README, release notes)"
+        ),
+        "source": S(
+            description="id of a file in knowledge/sources/ holding the text, once it is saved there"
+        ),
+    },
+)
+
+NEW_MODEL = Spec(
+    "obj",
+    fields={
+        **{k: v for k, v in MODEL.fields.items() if k not in ("license_evidence", "riders", "derivatives")},
+        "license_evidence": Spec("list", required=True, item=ENTERED_EVIDENCE),
+    },
+    description="a model added under an existing licence (every rider comes from the licence)",
+)
+
 EDITS_FILE = Spec(
     "obj",
     fields={
@@ -346,6 +373,7 @@ EDITS_FILE = Spec(
                 },
             ),
         ),
+        "new_models": Spec("list", item=NEW_MODEL),
     },
 )
 

@@ -73,8 +73,33 @@ def queue_page_embed(
     return embed
 
 
-def entry_embed(entry: dict[str, Any]) -> discord.Embed:
-    """Everything known about one queue entry (``/review show``)."""
+def unknown_models_embed(
+    groups: Sequence[dict[str, Any]], *, page: int, total: int, status: str | None
+) -> discord.Embed:
+    """One page of ``/review list group:True``: the unknown models asked about, most asked first."""
+    label = status or "all"
+    embed = discord.Embed(title=f"Unknown models asked about ({label} entries)", colour=INFO_COLOUR)
+    lines = [
+        f"**{safe(clip(g['unknown_model'], 80))}**: {g['asks']} question{'s' if g['asks'] != 1 else ''}"
+        + (f" ({g['entries']} entries)" if g["entries"] != 1 else "")
+        for g in groups
+    ]
+    embed.description = (
+        clip("\n".join(lines), DESCRIPTION_MAX)
+        if lines
+        else ("No entries name a model I don't know." if total == 0 else "Nothing on this page.")
+    )
+    embed.set_footer(
+        text=f"Page {page + 1}/{pages_for(total)} · {total} unknown model{'s' if total != 1 else ''} · "
+        "most asked first · add the most asked ones first"
+    )
+    return embed
+
+
+def entry_embed(entry: dict[str, Any], *, private: bool = False) -> discord.Embed:
+    """Everything known about one queue entry (``/review show``). ``private``: the entry is from
+    another server or a DM (the maintainers' queue), so who asked it, where, and which of that
+    server's moderators decided it are not shown."""
     status = entry.get("status") or "open"
     embed = discord.Embed(
         title=f"Queue entry #{entry['id']} ({status})", colour=STATUS_COLOURS.get(status, INFO_COLOUR)
@@ -102,23 +127,35 @@ def entry_embed(entry: dict[str, Any]) -> discord.Embed:
     _add_field(embed, "First asked", when(entry.get("first_seen")), inline=True)
     _add_field(embed, "Last asked", when(entry.get("last_seen")), inline=True)
     where = [f"source: {entry.get('source') or 'discord'}"]
-    if entry.get("channel_id"):
-        where.append(f"first in <#{entry['channel_id']}>")
-    if entry.get("user_id"):
-        where.append(f"first by <@{entry['user_id']}>")
+    if private:
+        where.append("a direct message" if entry.get("guild_id") is None else "another server")
+    else:
+        if entry.get("channel_id"):
+            where.append(f"first in <#{entry['channel_id']}>")
+        if entry.get("user_id"):
+            where.append(f"first by <@{entry['user_id']}>")
     _add_field(embed, "Where", ", ".join(where))
+    if entry.get("forwarded_at"):
+        note = entry.get("forward_note")
+        _add_field(
+            embed,
+            "Forwarded to the maintainers",
+            when(entry.get("forwarded_at")) + (f": {safe(clip(note, 300))}" if note else ""),
+        )
     if status == "resolved":
         target = entry.get("resolution_model") or entry.get("resolution_license")
-        _add_field(embed, "Resolved as", f"`{target}/{entry.get('resolution_topic')}`" + decided(entry))
+        _add_field(
+            embed, "Resolved as", f"`{target}/{entry.get('resolution_topic')}`" + decided(entry, private)
+        )
     elif status == "dismissed":
-        _add_field(embed, "Dismissed", f"{entry.get('dismiss_reason') or '-'}" + decided(entry))
+        _add_field(embed, "Dismissed", f"{entry.get('dismiss_reason') or '-'}" + decided(entry, private))
     if status == "open":
         embed.set_footer(text="/review resolve to teach an answer, /review dismiss to drop it")
     return embed
 
 
-def decided(entry: dict[str, Any]) -> str:
-    by = entry.get("decided_by")
+def decided(entry: dict[str, Any], private: bool = False) -> str:
+    by = None if private else entry.get("decided_by")
     return (f" by <@{by}>" if by else "") + (
         f", {when(entry.get('decided_at'))}" if entry.get("decided_at") else ""
     )
@@ -145,8 +182,16 @@ def log_batch_text(entries: Sequence[dict[str, Any]], limit: int = CONTENT_MAX) 
     return "\n".join(lines)
 
 
-def history_embed(rows: Sequence[dict[str, Any]], model: str | None = None) -> discord.Embed:
-    """The audit log, newest first (``/kb history``)."""
+def history_embed(
+    rows: Sequence[dict[str, Any]],
+    model: str | None = None,
+    *,
+    guild_id: int | None = None,
+    reveal: bool = False,
+) -> discord.Embed:
+    """The audit log, newest first (``/kb history``). Rows not made in server ``guild_id`` (the
+    maintainers' changes for everyone) do not say who made them, unless ``reveal`` (the
+    maintainers' own server)."""
     title = f"Knowledge history: {model}" if model else "Knowledge history"
     embed = discord.Embed(title=title, colour=INFO_COLOUR)
     if not rows:
@@ -154,7 +199,10 @@ def history_embed(rows: Sequence[dict[str, Any]], model: str | None = None) -> d
         return embed
     lines = []
     for row in rows:
-        who = f"<@{row['user_id']}>" if row.get("user_id") else "the command line"
+        if guild_id is not None and row.get("guild_id") != guild_id and not reveal:
+            who = "riderbot's maintainers"
+        else:
+            who = f"<@{row['user_id']}>" if row.get("user_id") else "the command line"
         subject = f" `{row['model']}`" if row.get("model") else ""
         line = f"{when(row.get('at'))} **{row['action']}**{subject} {safe(clip(row.get('target') or '', 60))} by {who}"
         if row.get("after"):

@@ -157,15 +157,22 @@ class KnowledgeStore:
         before: str | None = None,
         after: str | None = None,
         guild_id: int | None = None,
-    ) -> int:
+        expect: tuple[int, int] | None = None,
+    ) -> int | None:
         """Store a knowledge edit and its audit row in one transaction; returns the new change
         (knowledge) version. ``payload`` is a plain JSON-able dict (what the loader applies);
-        ``base_hash`` the hash of the text an answer edit replaced (to detect a stale edit)."""
+        ``base_hash`` the hash of the text an answer edit replaced (to detect a stale edit).
+
+        ``expect`` is the ``kb_edits_state()`` signature the edit was validated against: when
+        another process (the CLI beside the bot) stored or withdrew an edit since, nothing is
+        written and None is returned, so the caller validates again on top of it."""
         if kind not in KB_EDIT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(KB_EDIT_KINDS)}, not {kind!r}")
         text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
 
         def body() -> Ops:
+            if expect is not None and (yield from _signature()) != tuple(expect):
+                return None
             yield run(
                 "INSERT INTO kb_edits (kind, family, model, payload, base_hash, created_by, created_at, guild_id)"
                 " VALUES (?,?,?,?,?,?,?,?)",
@@ -218,20 +225,34 @@ class KnowledgeStore:
     async def kb_edits(self) -> list[dict[str, Any]]:
         """Active edits, oldest first: ``{id, kind, family, model, payload (dict), base_hash,
         created_by, created_at, guild_id}``."""
-        rows = await self._read(
-            lambda: _all(
+        return (await self.kb_edits_state())[0]
+
+    async def kb_edits_state(self) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+        """The active edits (as kb_edits()) and their signature, read in one transaction: pass the
+        signature to add_kb_edit(expect=...) to store an edit only if nothing changed meanwhile."""
+
+        def body() -> Ops:
+            rows = yield all_(
                 "SELECT id, kind, family, model, payload, base_hash, created_by,"
                 " created_at, guild_id FROM kb_edits WHERE active = 1 ORDER BY id"
             )
-        )
+            return rows, (yield from _signature())
+
+        rows, signature = await self._read(body)
         for row in rows:
             row["payload"] = json.loads(row["payload"])
-        return rows
+        return rows, signature
 
     def _saw(self, version: int | None) -> int | None:
         if version is not None:
             self._saw_version(version)
         return version
+
+
+def _signature() -> Ops:
+    """(the last edit's id, how many are active): changes with every edit stored or withdrawn."""
+    row = yield one("SELECT COALESCE(MAX(id), 0) AS last, COALESCE(SUM(active), 0) AS live FROM kb_edits")
+    return (int(row["last"]), int(row["live"]))
 
 
 def _all(sql: str, *args: Any) -> Ops:

@@ -181,6 +181,36 @@ class QueueStore:
             return None
         return await self._read(lambda: _get_entry(queue_id, scope))
 
+    async def unknown_models(
+        self, status: str | None = "open", *, scope: Scope, limit: int = 100, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Entries grouped by the unknown model they ask about, most asked first (so maintainers
+        add the most-asked models first): ``[{unknown_model, asks, entries,
+        last_seen}]`` for one page, and how many groups there are. Spellings that normalise alike
+        ("FLUX.1-dev", "flux.1 dev") are one group, named by its most asked spelling."""
+        where, args = _queue_where(scope, status)
+        rows = await self._read(
+            lambda: _rows(
+                "SELECT unknown_model, SUM(count) AS asks, COUNT(*) AS entries, MAX(last_seen) AS last_seen,"
+                f" MIN(id) AS first_id FROM queue WHERE {where} AND unknown_model IS NOT NULL"
+                " GROUP BY unknown_model",
+                *args,
+            )
+        )
+        groups: dict[str, dict[str, Any]] = {}
+        for row in sorted(rows, key=lambda r: (-r["asks"], r["first_id"])):
+            key = grouping.normalized(row["unknown_model"]) or row["unknown_model"]
+            group = groups.setdefault(
+                key,
+                {"unknown_model": row["unknown_model"], "asks": 0, "entries": 0, "last_seen": 0.0},
+            )
+            group["asks"] += row["asks"]
+            group["entries"] += row["entries"]
+            group["last_seen"] = max(group["last_seen"], row["last_seen"] or 0.0)
+        ordered = sorted(groups.values(), key=lambda g: (-g["asks"], -g["last_seen"], g["unknown_model"]))
+        limit, offset = _clamp(limit, 0, 100_000), _clamp(offset, 0, 10**12)
+        return ordered[offset : offset + limit], len(ordered)
+
     # -- deciding --------------------------------------------------------------------------------
     async def resolve(
         self,
@@ -191,21 +221,32 @@ class QueueStore:
         by: int | None,
         *,
         scope: Scope,
+        everyone: bool = False,
     ) -> dict | None:
         """Link a queued question to an answer; its wording becomes a taught phrasing: for that
-        server when a server's moderator resolves it, for everyone when the maintainers or the
-        operator do. Returns the entry as it was, or None when it is not in ``scope``."""
+        server when a server's moderator resolves it in its scope, for everyone when the
+        maintainers (``everyone=True``, or the maintainers' scope) or the operator do. Returns the
+        entry as it was, or None when it is not in ``scope``."""
         if not valid_id(queue_id):
             scope_where(scope)
             return None
-        result = await self._write(lambda: self._resolve_body(queue_id, model, license, topic, by, scope))
+        result = await self._write(
+            lambda: self._resolve_body(queue_id, model, license, topic, by, scope, everyone)
+        )
         if result is not None:
             self._saw_version(result[1])
             return result[0]
         return None
 
     def _resolve_body(
-        self, queue_id: int, model: str | None, license: str | None, topic: str, by: int | None, scope: Scope
+        self,
+        queue_id: int,
+        model: str | None,
+        license: str | None,
+        topic: str,
+        by: int | None,
+        scope: Scope,
+        everyone: bool = False,
     ) -> Ops:
         entry = yield from _get_entry(queue_id, scope)
         if entry is None:
@@ -222,7 +263,7 @@ class QueueStore:
             queue_id,
         )
         yield run("DELETE FROM queue_terms WHERE queue_id = ?", queue_id)
-        teach_guild = entry["guild_id"] if isinstance(scope, int) else None
+        teach_guild = entry["guild_id"] if isinstance(scope, int) and not everyone else None
         yield run(
             "INSERT INTO learned (question, model, license, topic, created_by, created_at, guild_id)"
             " VALUES (?,?,?,?,?,?,?)",

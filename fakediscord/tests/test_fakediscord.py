@@ -335,3 +335,30 @@ async def test_message_content_intent_is_enforced(fake):
         assert bot.seen_contents == ["", f"<@{fake.application_id}> visible"]
     with pytest.raises(FakeDiscordTimeout):
         await fake.next_bot_message(timeout=0.05, channel="mod-log")
+
+
+async def test_guilds_have_their_own_owner_roles_and_members_and_the_application_its_owner():
+    async with FakeDiscord() as fake:
+        other = fake.add_guild("Other", owner=fake.add_user("boss"))
+        fake.add_role("Helpers", discord.Permissions(manage_guild=True), guild=other)
+        fake.set_roles("alice", ["Helpers"], guild=other)
+        fake.application_owner = fake.add_user("dev")
+        bot = TinyBot(fake)
+        async with fake.run(bot):
+            guild = bot.get_guild(other)
+            assert guild is not None and guild.owner_id == fake.user_id("boss")
+            assert fake.member_permissions("boss", other) == fake.member_permissions("owner")  # all of them
+            assert not fake.member_permissions("owner", other) & discord.Permissions(manage_guild=True).value
+            alice = await guild.fetch_member(fake.user_id("alice"))
+            assert [r.name for r in alice.roles if r.name != "@everyone"] == ["Helpers"]
+            assert alice.guild_permissions.manage_guild
+            main = await bot.get_guild(fake.guild_id).fetch_member(fake.user_id("alice"))
+            assert not main.guild_permissions.manage_guild  # her roles there are the main guild's
+            assert await bot.is_owner(await bot.fetch_user(fake.user_id("dev")))
+            assert not await bot.is_owner(await bot.fetch_user(fake.user_id("owner")))
+        fake.application_team = [fake.users["alice"], fake.users["bob"]]
+        team_bot = TinyBot(fake)
+        async with fake.run(team_bot):
+            assert await team_bot.is_owner(await team_bot.fetch_user(fake.user_id("bob")))
+            assert not await team_bot.is_owner(await team_bot.fetch_user(fake.user_id("dev")))
+        fake.assert_no_unexpected_requests()

@@ -62,6 +62,11 @@ World model (all ids are snowflakes, stored as strings in payloads like Discord 
   kick/ban/moderate members], ``riderbot`` [the bot's managed role])
 * ``fake.users``: name -> user payload (``alice``, ``bob``, ``mod`` [Moderator role], ``owner``
   [guild + application owner]) plus ``"bot"`` for the bot user. Add more with ``add_user``.
+  ``fake.application_owner`` (a user payload) and ``fake.application_team`` (a list of them, or
+  None) are what ``GET /oauth2/applications/@me`` says (discord.py's ``Bot.is_owner``).
+* More guilds: ``add_guild(name, owner=...)``, with roles of their own (``add_role(..., guild=id)``)
+  and per-guild member roles (``set_roles(user, roles, guild=id)``); interactions and
+  ``GET /guilds/{id}/members/{user}`` carry each guild's roles and permissions.
   Wherever a user/channel/role is expected you may pass its name, its id (int/str) or its payload.
 
 Everything is recorded: ``requests`` (every REST call: method, path, query, json, files, status),
@@ -477,6 +482,8 @@ class FakeDiscord:
         self.guild_name = guild_name
         self.guilds: dict[int, str] = {self.guild_id: guild_name}  # id -> name; see add_guild
         self._guild_roles: dict[int, dict[str, dict]] = {}  # roles of the guilds from add_guild
+        self._guild_member_roles: dict[int, dict[int, list[str]]] = {}  # guild -> user -> role ids
+        self._guild_owners: dict[int, int] = {}  # owners of the guilds from add_guild (default: owner)
         bot_id = make_snowflake()
         self.application_id = bot_id
         self.bot_user: dict = self._make_user(bot_id, bot_name, bot=True)
@@ -504,6 +511,9 @@ class FakeDiscord:
         self.add_user("bob")
         self.add_user("mod", roles=["Moderator"])
         self.owner = self.add_user("owner")
+        # who owns the application (Bot.is_owner): the owner, unless a test names someone else or a team
+        self.application_owner: dict = self.owner
+        self.application_team: list[dict] | None = None
 
         # --- recordings -------------------------------------------------------------------
         self.requests: list[RecordedRequest] = []
@@ -747,10 +757,18 @@ class FakeDiscord:
             "flags": 0,
         }
 
-    def add_role(self, name: str, permissions: int | discord.Permissions = 0) -> dict:
-        """Add a role (call before the bot connects, or dispatch GUILD_ROLE_CREATE yourself)."""
+    def add_role(
+        self, name: str, permissions: int | discord.Permissions = 0, *, guild: int | None = None
+    ) -> dict:
+        """Add a role (call before the bot connects, or dispatch GUILD_ROLE_CREATE yourself);
+        ``guild``: a guild from ``add_guild`` (its roles are its own; default: the main guild)."""
         if isinstance(permissions, discord.Permissions):
             permissions = permissions.value
+        if guild is not None and int(guild) != self.guild_id:
+            roles = self._guild_roles[int(guild)]
+            role = self._role_payload(name, permissions, position=len(roles))
+            roles[name] = role
+            return role
         return self._add_role(name, permissions, position=len(self.roles))
 
     def add_user(
@@ -804,12 +822,16 @@ class FakeDiscord:
         self._channels_by_id[cid] = ch
         return ch
 
-    def add_guild(self, name: str, channel_names: Iterable[str] = ("general",)) -> int:
+    def add_guild(self, name: str, channel_names: Iterable[str] = ("general",), *, owner: Any = None) -> int:
         """Another guild the bot is in (before it connects), with its own ``@everyone`` role and text
         channels named ``"<guild name>/<channel>"`` in ``fake.channels``. Every user is a member (no
-        roles). With ``shard_count`` > 1 its events go to shard ``(guild_id >> 22) % shard_count``."""
+        roles until ``set_roles(user, roles, guild=...)``; roles from ``add_role(..., guild=...)``);
+        ``owner`` owns it (default: ``fake.owner``). With ``shard_count`` > 1 its events go to shard
+        ``(guild_id >> 22) % shard_count``."""
         guild_id = make_snowflake()
         self.guilds[guild_id] = name
+        self._guild_member_roles[guild_id] = {}
+        self._guild_owners[guild_id] = int(self._resolve_user(owner or self.owner)["id"])
         self._guild_roles[guild_id] = {
             "@everyone": self._role_payload("@everyone", EVERYONE_PERMISSIONS, role_id=guild_id, position=0)
         }
@@ -891,34 +913,58 @@ class FakeDiscord:
         except (KeyError, ValueError, TypeError):
             raise KeyError(f"unknown channel {ref!r}; known: {sorted(self.channels)}") from None
 
-    def _resolve_role(self, ref: Any) -> dict:
+    def _resolve_role(self, ref: Any, guild: int | None = None) -> dict:
         if isinstance(ref, dict):
             return ref
         if hasattr(ref, "id") and not isinstance(ref, (str, int)):
             ref = ref.id
-        if isinstance(ref, str) and ref in self.roles:
-            return self.roles[ref]
-        for role in self.roles.values():
+        roles = self._roles_of(guild)
+        if isinstance(ref, str) and ref in roles:
+            return roles[ref]
+        for role in roles.values():
             if str(role["id"]) == str(ref):
                 return role
-        raise KeyError(f"unknown role {ref!r}; known: {sorted(self.roles)}")
+        raise KeyError(f"unknown role {ref!r}; known: {sorted(roles)}")
+
+    def _roles_of(self, guild: Any) -> dict[str, dict]:
+        if guild is None or int(guild) == self.guild_id:
+            return self.roles
+        return self._guild_roles[int(guild)]
+
+    def guild_owner(self, guild: Any = None) -> int:
+        """The id of a guild's owner."""
+        if guild is None or int(guild) == self.guild_id:
+            return int(self.owner["id"])
+        return self._guild_owners[int(guild)]
 
     def is_member(self, user: Any) -> bool:
         return int(self._resolve_user(user)["id"]) in self._member_roles
 
-    def member_permissions(self, user: Any) -> int:
-        """Guild-level permissions of a member (owner / administrator -> all)."""
+    def member_permissions(self, user: Any, guild: Any = None) -> int:
+        """Guild-level permissions of a member in the main guild or ``guild`` (owner /
+        administrator -> all)."""
         uid = int(self._resolve_user(user)["id"])
-        if uid == int(self.owner["id"]):
+        if uid == self.guild_owner(guild):
             return ALL_PERMISSIONS
-        perms = int(self.roles["@everyone"]["permissions"])
-        for rid in self._member_roles.get(uid, []):
-            perms |= int(self._resolve_role(rid)["permissions"])
+        roles = self._roles_of(guild)
+        perms = int(roles["@everyone"]["permissions"])
+        for rid in self._member_role_ids(uid, guild):
+            perms |= int(self._resolve_role(rid, guild)["permissions"])
         if perms & _P.administrator.flag:
             return ALL_PERMISSIONS
         return perms
 
-    def set_roles(self, user: Any, roles: Iterable[Any]) -> None:
+    def _member_role_ids(self, uid: int, guild: Any) -> list[str]:
+        if guild is None or int(guild) == self.guild_id:
+            return self._member_roles.get(uid, [])
+        return self._guild_member_roles.get(int(guild), {}).get(uid, [])
+
+    def set_roles(self, user: Any, roles: Iterable[Any], *, guild: Any = None) -> None:
+        """A member's roles in the main guild, or in ``guild`` (one from ``add_guild``)."""
+        if guild is not None and int(guild) != self.guild_id:
+            ids = [self._resolve_role(r, guild)["id"] for r in roles]
+            self._guild_member_roles[int(guild)][self.user_id(user)] = ids
+            return
         self._member_roles[self.user_id(user)] = [self._resolve_role(r)["id"] for r in roles]
 
     def user_payload(self, user: Any) -> dict:
@@ -929,11 +975,8 @@ class FakeDiscord:
     ) -> dict:
         u = self._resolve_user(user)
         uid = int(u["id"])
-        other = guild is not None and int(guild) != self.guild_id  # a guild from add_guild: no roles
-        if other and permissions is None:
-            permissions = EVERYONE_PERMISSIONS
         member = {
-            "roles": [] if other else list(self._member_roles.get(uid, [])),
+            "roles": list(self._member_role_ids(uid, guild)),
             "joined_at": self._member_joined.get(uid, _now_iso()),
             "premium_since": None,
             "deaf": False,
@@ -944,7 +987,9 @@ class FakeDiscord:
             "banner": None,
             "flags": 0,
             "communication_disabled_until": None,
-            "permissions": str(self.member_permissions(u) if permissions is None else int(permissions)),
+            "permissions": str(
+                self.member_permissions(u, guild) if permissions is None else int(permissions)
+            ),
         }
         if with_user:
             member["user"] = _clone(u)
@@ -985,7 +1030,7 @@ class FakeDiscord:
             "discovery_splash": None,
             "banner": None,
             "description": None,
-            "owner_id": self.owner["id"],
+            "owner_id": str(self.guild_owner(gid)),
             "afk_channel_id": None,
             "afk_timeout": 300,
             "verification_level": 0,
@@ -1023,6 +1068,27 @@ class FakeDiscord:
             "soundboard_sounds": [],
         }
 
+    def _team_payload(self) -> dict | None:
+        if not self.application_team:
+            return None
+        team_id = str(self.application_id + 1)
+        return {
+            "id": team_id,
+            "name": "fake team",
+            "icon": None,
+            "owner_user_id": self.application_team[0]["id"],
+            "members": [
+                {
+                    "user": _clone(member),
+                    "team_id": team_id,
+                    "membership_state": 2,
+                    "permissions": ["*"],
+                    "role": "admin",
+                }
+                for member in self.application_team
+            ],
+        }
+
     def application_payload(self) -> dict:
         return {
             "id": str(self.application_id),
@@ -1035,8 +1101,8 @@ class FakeDiscord:
             "bot_require_code_grant": False,
             "verify_key": "0" * 64,
             "flags": 0,
-            "owner": _clone(self.owner),
-            "team": None,
+            "owner": _clone(self.application_owner),
+            "team": self._team_payload(),
             "bot": _clone(self.bot_user),
             "tags": [],
             "redirect_uris": [],
@@ -2215,9 +2281,9 @@ class FakeDiscord:
         return self._json(list(roles.values()))
 
     async def _r_guild_member(self, rec: RecordedRequest, guild_id: str, user_id: str) -> web.Response:
-        if int(user_id) not in self._member_roles:
+        if int(user_id) not in self._member_roles or int(guild_id) not in self.guilds:
             return self._error(404, 10007, "Unknown Member")
-        m = self.member_payload(int(user_id))
+        m = self.member_payload(int(user_id), guild=int(guild_id))
         m.pop("permissions", None)
         return self._json(m)
 
