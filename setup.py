@@ -2,9 +2,21 @@
 ``bot.bundled_knowledge``, built from the repository's top-level ``knowledge/`` folder (which stays
 where it is, for the people who edit it). Everything else is in pyproject.toml."""
 
+import shutil
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+
+class BuildPy(build_py):
+    """Copy the knowledge afresh: setuptools never deletes from build/, so a knowledge file removed
+    from the repository would otherwise still ship in the next wheel."""
+
+    def run(self) -> None:
+        shutil.rmtree(Path(self.build_lib) / "bot" / "bundled_knowledge", ignore_errors=True)
+        super().run()
+
 
 KNOWLEDGE = Path(__file__).parent / "knowledge"
 DATA = ["*.yaml", "*.txt", "*.md"]
@@ -19,4 +31,5 @@ setup(
     packages=[*find_packages(include=["bot", "bot.*"]), *data_packages],
     package_dir={"bot.bundled_knowledge": "knowledge"},
     package_data={"bot": ["matching/*.txt", "py.typed"], **{p: DATA for p in data_packages}},
+    cmdclass={"build_py": BuildPy},
 )
