@@ -53,6 +53,7 @@ class LanguageTables:
     cjk_words: set[str] = field(default_factory=set)
     readable_scripts: set[str] = field(default_factory=set)
     _distinct: dict[str, set[str]] = field(default_factory=dict)
+    _follow_up_by_first: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         english_words: set[str] = set()
@@ -122,6 +123,8 @@ class LanguageTables:
         for form_id, form_words in self.forms:
             self.form_index.add(form_words, form_id)
         self.follow_up.sort(key=len, reverse=True)
+        for phrase in self.follow_up:
+            self._follow_up_by_first.setdefault(phrase[0], []).append(phrase)
         if splits:
             latin = sorted(
                 {" ".join(tokens(s)) for s in splits if tokens(s) and not is_cjk(tokens(s)[0])},
@@ -177,7 +180,9 @@ class LanguageTables:
 
     def follow_up_prefix(self, toks: tuple[str, ...]) -> int:
         """How many leading tokens are a follow-up cue ("and", "what about", "same for"), 0 if none."""
-        for phrase in self.follow_up:
+        if not toks:
+            return 0
+        for phrase in self._follow_up_by_first.get(toks[0], ()):  # longest first
             if toks[: len(phrase)] == phrase:
                 return len(phrase)
         return 0

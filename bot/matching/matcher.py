@@ -451,7 +451,8 @@ class Matcher:
         note = self.kb.languages[language].answer_note if language in self.kb.languages else None
         answer = self._decide(p, context, scope, original)
         if answer.asked is None:  # computed only if a follow-up needs it (Context.of)
-            answer = replace(answer, asked=lambda: self._asked(p, context))
+            # set in place on the answer just built (dataclasses.replace would copy all 30 fields)
+            object.__setattr__(answer, "asked", lambda: self._asked(p, context))
         if language != "en":
             answer = replace(answer, language=language, language_note=note)
         return answer
