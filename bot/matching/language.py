@@ -123,8 +123,8 @@ class LanguageTables:
         for form_id, form_words in self.forms:
             self.form_index.add(form_words, form_id)
         self.follow_up.sort(key=len, reverse=True)
-        for phrase in self.follow_up:
-            self._follow_up_by_first.setdefault(phrase[0], []).append(phrase)
+        for cue in self.follow_up:
+            self._follow_up_by_first.setdefault(cue[0], []).append(cue)
         if splits:
             latin = sorted(
                 {" ".join(tokens(s)) for s in splits if tokens(s) and not is_cjk(tokens(s)[0])},
