@@ -314,6 +314,11 @@ class RiderBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: mentions are questions (the Ask cog), watched channels the Watch cog."""
 
+    def served_shards(self) -> tuple[int, tuple[int, ...]] | None:
+        """(shard count, the shards this process runs), None unsharded (this process serves every server).
+        Work that is per server and must be done once (announcing new queue entries) is limited to these."""
+        return None
+
     def gateway_latencies(self) -> dict[int | None, tuple[int, float]]:
         """Each gateway connection of this process: shard id (None unsharded) -> (which socket, its
         latency). ShardedRiderBot has one per shard."""
@@ -392,6 +397,10 @@ class ShardedRiderBot(RiderBot, commands.AutoShardedBot):
     AutoShardedBot runs a gateway connection per shard; everything else is RiderBot's. Several
     processes, each with its own shards, share one PostgreSQL database (see the README's *Running at
     scale*)."""
+
+    def served_shards(self) -> tuple[int, tuple[int, ...]] | None:
+        count = self.shard_count or 1
+        return count, tuple(self.shard_ids if self.shard_ids is not None else range(count))
 
     def gateway_latencies(self) -> dict[int | None, tuple[int, float]]:
         return {shard: (id(info._parent.ws), info.latency) for shard, info in self.shards.items()}

@@ -117,6 +117,9 @@ def test_make_bot_picks_the_class_from_the_settings(shipped_kb):
     sharded = make_bot(engine, None, Settings(shard_count=4, shards=(2, 3)))  # type: ignore[arg-type]
     assert isinstance(sharded, ShardedRiderBot) and isinstance(sharded, RiderBot)
     assert sharded.shard_count == 4 and sharded.shard_ids == [2, 3]
+    assert sharded.served_shards() == (4, (2, 3)) and plain.served_shards() is None
+    every = make_bot(engine, None, Settings(shard_count=3))  # type: ignore[arg-type]
+    assert every.served_shards() == (3, (0, 1, 2))
 
 
 # -- several shards in one process -------------------------------------------------------------------
