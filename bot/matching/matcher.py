@@ -180,6 +180,7 @@ class Matcher:
             if is_cjk(t)
         )
         cjk.update(t for r in kb.places.regions.values() for w in r.words for t in tokens(w) if is_cjk(t))
+        cjk.update(t for w in kb.places.who_words for t in tokens(w) if is_cjk(t))  # 公司 in 我们公司在北京
         cjk.update(t for g in kb.general.values() for ph in g.phrasings for t in tokens(ph) if is_cjk(t))
         cjk.update(t for u in kb.uses.values() for w in u.question for t in tokens(w) if is_cjk(t))
         cjk.update(t for m in kb.models.values() for a in m.aliases for t in tokens(a) if is_cjk(t))
