@@ -65,7 +65,7 @@ def test_places_are_named_the_way_each_language_names_them(engine, question):
 
 
 def test_a_city_after_a_cjk_word_for_company_is_a_place(engine):
-    """"我们公司在北京": 公司 is a word of the vocabulary, so 在 and 北京 are segmented apart."""
+    """ "我们公司在北京": 公司 is a word of the vocabulary, so 在 and 北京 are segmented apart."""
     answer = engine.ask("我们公司在北京，可以用llama 3.2 vision吗")
     assert (answer.topic, answer.reply) == ("geographic-restriction", "yes")
 
