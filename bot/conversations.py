@@ -43,6 +43,14 @@ class _Record:
 
 
 @dataclass(frozen=True)
+class Remembered:
+    """What ``remember`` kept, so the answer's message id can be added once it is sent."""
+
+    record: _Record
+    where: Where
+
+
+@dataclass(frozen=True)
 class Where:
     """Where a message was written: the server (None for a DM), the channel (the DM channel, the
     thread or the text channel), and for a thread its parent channel."""
@@ -99,23 +107,33 @@ class Conversations:
         *,
         question_id: int | None = None,
         answer_id: int | None = None,
-    ) -> None:
-        """After answering ``user_id``'s question at ``where``: the context the answer left becomes
-        their conversation there, and the context of their question message and riderbot's answer
-        message (for replies to either). In a thread without a starter question yet, it becomes
-        the thread's. A None context (chatter) changes nothing: the conversation goes on."""
+    ) -> Remembered | None:
+        """After answering ``user_id``'s question at ``where`` (or before sending the answer: a
+        follow-up may come as soon as it is seen): the context the answer leaves becomes their
+        conversation there, and the context of their question message and riderbot's answer message
+        (for replies to either; an answer sent later is added with ``add_answer``). In a thread
+        without a starter question yet, it becomes the thread's. A None context (chatter) changes
+        nothing: the conversation goes on."""
         if context is None:
-            return
-        now = self.clock()
-        record = _Record(context, user_id, now)
+            return None
+        record = _Record(context, user_id, self.clock())
         if user_id is not None:
             self._put(("user", where.guild_id, where.channel_id, user_id), record, QUESTION)
         if question_id is not None:
             self._put(("message", where.guild_id, where.channel_id, question_id), record, QUESTION)
-        if answer_id is not None:
-            self._put(("message", where.guild_id, where.channel_id, answer_id), record, ANSWER)
         if where.in_thread and self._get(("thread", where.guild_id, where.channel_id)) is None:
             self._put(("thread", where.guild_id, where.channel_id), record, QUESTION)
+        remembered = Remembered(record, where)
+        if answer_id is not None:
+            self.add_answer(remembered, answer_id)
+        return remembered
+
+    def add_answer(self, remembered: Remembered | None, answer_id: int | None) -> None:
+        """riderbot's answer ``answer_id`` to a question remembered before it was sent."""
+        if remembered is None or answer_id is None:
+            return
+        where = remembered.where
+        self._put(("message", where.guild_id, where.channel_id, answer_id), remembered.record, ANSWER)
 
     def picked(self, context: Context, where: Where, user_id: int | None, answer_id: int) -> None:
         """A clarify pick on riderbot's message ``answer_id``: the model picked becomes the context

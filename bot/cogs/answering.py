@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.conversations import Where
+from bot.conversations import Remembered, Where
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
 from bot.matching.matcher import Context
@@ -92,11 +92,12 @@ def remember_context(
     *,
     question_id: int | None = None,
     answer_id: int | None = None,
-) -> None:
-    """After answering: what the answer leaves behind (or, for chatter, the context it was asked
-    in) becomes the asker's conversation there, and the context of their message and of riderbot's
-    answer, so a reply to either finds it."""
-    bot.conversations.remember(
+) -> Remembered | None:
+    """Once answered (before the reply is sent: the next message may come as soon as it is seen):
+    what the answer leaves behind (or, for chatter, the context it was asked in) becomes the
+    asker's conversation there, and the context of their message; riderbot's reply is added with
+    ``bot.conversations.add_answer`` once sent, so a reply to either finds it."""
+    return bot.conversations.remember(
         Context.of(answer) or context, where, user_id, question_id=question_id, answer_id=answer_id
     )
 

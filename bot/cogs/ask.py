@@ -99,6 +99,7 @@ class Ask(commands.Cog):
             context = self.bot.conversations.context_for(where, interaction.user.id)
             answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id, context=context)
             origin = Origin.of_interaction(interaction)
+            kept = remember_context(self.bot, answer, context, where, interaction.user.id)
             # store first; if that is slow (a busy database), defer so Discord's 3-second deadline
             # cannot expire while we wait, then answer by editing the "thinking" message
             storing = asyncio.ensure_future(log_question(self.bot, answer, origin, millis=millis))
@@ -118,10 +119,9 @@ class Ask(commands.Cog):
                         message_id = (await interaction.original_response()).id
             except discord.HTTPException as exc:
                 self._lost_reply(interaction, exc)
-                message_id = None
-            remember_context(self.bot, answer, context, where, interaction.user.id, answer_id=message_id)
-            if message_id is not None:
-                await remember_answer(self.bot, answer, message_id, origin)
+                return
+            self.bot.conversations.add_answer(kept, message_id)
+            await remember_answer(self.bot, answer, message_id, origin)
 
     async def _respond(self, interaction: discord.Interaction[RiderBot], text: str) -> None:
         try:
@@ -164,6 +164,14 @@ class Ask(commands.Cog):
             context = context_of(self.bot, message)
             answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id, context=context)
             origin = Origin(interaction.guild_id, interaction.channel_id, interaction.user.id)
+            kept = remember_context(
+                self.bot,
+                answer,
+                context,
+                where_of_message(message),
+                message.author.id,
+                question_id=message.id,
+            )
             await interaction.response.defer(ephemeral=True, thinking=True)
             await log_question(self.bot, answer, origin, millis=millis)
             kb = self.bot.engine.kb
@@ -175,18 +183,11 @@ class Ask(commands.Cog):
                     "could not reply in channel %s; answering in the interaction", interaction.channel_id
                 )
                 reply = await interaction.followup.send(**render(kb, answer), wait=True)
+                self.bot.conversations.add_answer(kept, reply.id)
                 await interaction.delete_original_response()
             else:
+                self.bot.conversations.add_answer(kept, reply.id)
                 await interaction.edit_original_response(content=f"Answered: {reply.jump_url}")
-            remember_context(
-                self.bot,
-                answer,
-                context,
-                where_of_message(message),
-                message.author.id,
-                question_id=message.id,
-                answer_id=reply.id,
-            )
             await remember_answer(self.bot, answer, reply.id, origin)
 
     # -- mentions and DMs --------------------------------------------------------------------------
@@ -221,17 +222,12 @@ class Ask(commands.Cog):
                 self.bot, question, guild_id=(message.guild.id if message.guild else None), context=context
             )
             origin = Origin.of_message(message)
+            kept = remember_context(
+                self.bot, answer, context, where_of_message(asked), asked.author.id, question_id=asked.id
+            )
             await log_question(self.bot, answer, origin, millis=millis)
             sent = await self._reply(message, **render(self.bot.engine.kb, answer))
-            remember_context(
-                self.bot,
-                answer,
-                context,
-                where_of_message(asked),
-                asked.author.id,
-                question_id=asked.id,
-                answer_id=sent.id if sent else None,
-            )
+            self.bot.conversations.add_answer(kept, sent.id if sent else None)
             await remember_answer(self.bot, answer, sent.id if sent else None, origin)
 
     async def _reply(self, message: discord.Message, **kwargs) -> discord.Message | None:

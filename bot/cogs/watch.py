@@ -119,18 +119,18 @@ class Watch(commands.Cog):
                 return
             context = context_of(self.bot, message)
             answer, millis = timed_answer(self.bot, question, guild_id=message.guild.id, context=context)
-            sent = await self._answer(message, answer, millis)
             # the member's question, answered aloud or not, is the latest of their conversation
-            remember_context(
+            kept = remember_context(
                 self.bot,
                 answer,
                 context,
                 where_of_message(message),
                 message.author.id,
                 question_id=message.id,
-                answer_id=sent.id if sent else None,
             )
+            sent = await self._answer(message, answer, millis)
             if sent is not None:
+                self.bot.conversations.add_answer(kept, sent.id)
                 await remember_answer(self.bot, answer, sent.id, Origin.of_message(message))
 
     async def _answer(
