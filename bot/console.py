@@ -37,7 +37,7 @@ class Conversation:
     def ask(self, question: str) -> Answer:
         context = self.store.context_for(HERE, ME)
         answer = self.engine.ask(question, context)
-        self.store.remember(Context.of(answer) or context, HERE, ME)
+        self.store.remember(Context.of(answer), HERE, ME)  # chatter leaves the conversation as it was
         return answer
 
     def reset(self) -> bool:

@@ -2,7 +2,7 @@
 belongs to, for the front ends that keep one (the Discord cogs; the console keeps its own).
 
 Pure and in memory: no Discord import, no storage. A conversation is short-lived (its context is
-forgotten ``ttl`` seconds, 10 minutes, after it was last used) and the store is bounded (at most
+forgotten ``ttl`` seconds, 10 minutes, after the question that left it) and the store is bounded (at most
 ``max_entries`` keys, the least recently used dropped first), so a busy bot cannot grow it without
 end. Losing it (a restart, another process) only means the member names the model again.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from bot.matching.matcher import Context
@@ -35,11 +35,18 @@ QUESTION, ANSWER = "question", "answer"  # what a remembered message is: the mem
 @dataclass
 class _Record:
     """One context and who it belongs to; shared by the keys remembered together (the member's
-    conversation, their question and riderbot's answer), so a clarify pick updates them all."""
+    conversation, their question and riderbot's answer, a thread's starter), so a clarify pick
+    updates them all."""
 
     context: Context
     owner: int | None
-    at: float
+
+
+@dataclass
+class _Entry:
+    record: _Record
+    kind: str  # QUESTION or ANSWER
+    at: float  # when it was stored (or, for a thread's starter, last asked after)
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class Conversations:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
-        self._entries: OrderedDict[Hashable, tuple[_Record, str]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -80,22 +87,21 @@ class Conversations:
     # -- reading -------------------------------------------------------------------------------
     def context_for(self, where: Where, user_id: int, reply_to: int | None = None) -> Context | None:
         """The context a message by ``user_id`` at ``where`` follows up on (None: a fresh start).
-        ``reply_to`` is the id of the message it replies to, if any."""
+        ``reply_to`` is the id of the message it replies to, if any. Reading changes no age: only
+        a new question keeps a conversation going (chatter does not)."""
         if reply_to is not None:
             found = self._get(("message", where.guild_id, where.channel_id, reply_to))
-            if found is not None:
-                record, kind = found
-                if kind == ANSWER or record.owner == user_id:
-                    return self._used(record)
+            if found is not None and (found.kind == ANSWER or found.record.owner == user_id):
+                return found.record.context
         found = self._get(("user", where.guild_id, where.channel_id, user_id))
         if found is not None:
-            return self._used(found[0])
+            return found.record.context
         if where.in_thread:
             found = self._get(("thread", where.guild_id, where.channel_id))
             if found is None:  # a thread started from a question: the thread's id is that message's
                 found = self._get(("message", where.guild_id, where.thread_parent_id, where.channel_id))
             if found is not None:
-                return self._used(found[0])
+                return found.record.context
         return None
 
     # -- writing -------------------------------------------------------------------------------
@@ -111,18 +117,23 @@ class Conversations:
         """After answering ``user_id``'s question at ``where`` (or before sending the answer: a
         follow-up may come as soon as it is seen): the context the answer leaves becomes their
         conversation there, and the context of their question message and riderbot's answer message
-        (for replies to either; an answer sent later is added with ``add_answer``). In a thread
-        without a starter question yet, it becomes the thread's. A None context (chatter) changes
-        nothing: the conversation goes on."""
+        (for replies to either; an answer sent later is added with ``add_answer``). In a thread,
+        it becomes the thread's starter if it has none, else the starter stays (and stays alive).
+        A None context (chatter) changes nothing: the conversation goes on, and still ends 10
+        minutes after its last question."""
         if context is None:
             return None
-        record = _Record(context, user_id, self.clock())
+        record = _Record(context, user_id)
         if user_id is not None:
             self._put(("user", where.guild_id, where.channel_id, user_id), record, QUESTION)
         if question_id is not None:
             self._put(("message", where.guild_id, where.channel_id, question_id), record, QUESTION)
-        if where.in_thread and self._get(("thread", where.guild_id, where.channel_id)) is None:
-            self._put(("thread", where.guild_id, where.channel_id), record, QUESTION)
+        if where.in_thread:
+            starter = self._get(("thread", where.guild_id, where.channel_id))
+            if starter is None:
+                self._put(("thread", where.guild_id, where.channel_id), record, QUESTION)
+            else:
+                starter.at = self.clock()  # the thread is still talking about it
         remembered = Remembered(record, where)
         if answer_id is not None:
             self.add_answer(remembered, answer_id)
@@ -137,20 +148,27 @@ class Conversations:
 
     def picked(self, context: Context, where: Where, user_id: int | None, answer_id: int) -> None:
         """A clarify pick on riderbot's message ``answer_id``: the model picked becomes the context
-        of that message, of the question it answered, of its asker's conversation (when that is
-        still about this message) and of a thread that started with it."""
+        of that message, of the question it answered, of its asker's conversation (unless they have
+        asked something since) and of a thread that started with it. ``user_id`` is the asker, for
+        a message the store no longer knows."""
         found = self._get(("message", where.guild_id, where.channel_id, answer_id))
         if found is None:
             self.remember(context, where, user_id, answer_id=answer_id)
             return
-        record = found[0]
-        record.context, record.at = context, self.clock()
-        if user_id is not None and self._get(("user", where.guild_id, where.channel_id, user_id)) is None:
-            self._put(("user", where.guild_id, where.channel_id, user_id), record, QUESTION)
+        record = found.record
+        record.context = context
+        found.at = self.clock()
+        owner = record.owner
+        if owner is not None:
+            mine = self._get(("user", where.guild_id, where.channel_id, owner))
+            if mine is None:
+                self._put(("user", where.guild_id, where.channel_id, owner), record, QUESTION)
+            elif mine.record is record:
+                mine.at = self.clock()
 
     def forget_user(self, user_id: int) -> int:
         """Drop everything a member asked (``/privacy forget``); returns how many keys went."""
-        gone = [key for key, (record, _) in self._entries.items() if record.owner == user_id]
+        gone = [key for key, entry in self._entries.items() if entry.record.owner == user_id]
         for key in gone:
             del self._entries[key]
         return len(gone)
@@ -158,30 +176,23 @@ class Conversations:
     def clear(self) -> None:
         self._entries.clear()
 
+    def keys(self) -> list[Hashable]:
+        """What is kept (for tests and debugging)."""
+        return list(self._entries)
+
     # -- internals -----------------------------------------------------------------------------
-    def _get(self, key: Hashable) -> tuple[_Record, str] | None:
-        found = self._entries.get(key)
-        if found is None:
+    def _get(self, key: Hashable) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None:
             return None
-        if self.clock() - found[0].at > self.ttl:
+        if self.clock() - entry.at > self.ttl:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
-        return found
-
-    def _used(self, record: _Record) -> Context:
-        record.at = self.clock()  # a conversation in use stays alive
-        return record.context
+        return entry
 
     def _put(self, key: Hashable, record: _Record, kind: str) -> None:
-        self._entries[key] = (record, kind)
+        self._entries[key] = _Entry(record, kind, self.clock())
         self._entries.move_to_end(key)
-        self._prune()
-
-    def _prune(self) -> None:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
-
-    def keys(self) -> Iterable[Hashable]:
-        """What is kept (for tests and debugging)."""
-        return list(self._entries)

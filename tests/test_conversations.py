@@ -99,18 +99,34 @@ def test_a_dm_is_a_conversation_of_its_own():
     assert conv.context_for(Where(GUILD, 900), ALICE) is None
 
 
-def test_a_context_expires_ten_minutes_after_its_last_use():
+def test_a_context_expires_ten_minutes_after_its_question():
     conv, clock = store()
     here = Where(GUILD, GENERAL)
     conv.remember(LLAMA_2, here, ALICE, question_id=1, answer_id=2)
     clock.now += 599
-    assert conv.context_for(here, ALICE) == LLAMA_2  # used: kept alive
-    clock.now += 599
+    assert conv.context_for(here, ALICE) == LLAMA_2
     assert conv.context_for(here, ALICE, reply_to=2) == LLAMA_2
-    clock.now += 601
+    conv.remember(None, here, ALICE, question_id=3)  # chatter does not keep it alive
+    clock.now += 2
     assert conv.context_for(here, ALICE) is None
     assert conv.context_for(here, ALICE, reply_to=2) is None
     assert len(conv) == 1  # the question's key: dropped when next read, or pushed out by the cap
+    conv.remember(MISTRAL, here, ALICE)
+    clock.now += 599
+    assert conv.context_for(here, ALICE) == MISTRAL  # a new question starts the ten minutes again
+
+
+def test_a_threads_starter_lives_while_the_thread_asks_questions():
+    conv, clock = store()
+    thread = Where(GUILD, THREAD, thread_parent_id=GENERAL)
+    conv.remember(LLAMA_2, thread, ALICE)
+    clock.now += 500
+    conv.remember(MISTRAL, thread, BOB)
+    clock.now += 500
+    assert conv.context_for(thread, 102) == LLAMA_2  # Alice's own entry is gone; the thread's is not
+    assert conv.context_for(thread, ALICE) == LLAMA_2
+    clock.now += 501
+    assert conv.context_for(thread, 102) is None
 
 
 def test_the_store_is_bounded_least_recently_used_first():

@@ -86,7 +86,6 @@ def context_of(bot: RiderBot, message: discord.Message) -> Context | None:
 def remember_context(
     bot: RiderBot,
     answer: Answer,
-    context: Context | None,
     where: Where,
     user_id: int,
     *,
@@ -94,11 +93,11 @@ def remember_context(
     answer_id: int | None = None,
 ) -> Remembered | None:
     """Once answered (before the reply is sent: the next message may come as soon as it is seen):
-    what the answer leaves behind (or, for chatter, the context it was asked in) becomes the
-    asker's conversation there, and the context of their message; riderbot's reply is added with
-    ``bot.conversations.add_answer`` once sent, so a reply to either finds it."""
+    what the answer leaves behind becomes the asker's conversation there, and the context of their
+    message; riderbot's reply is added with ``bot.conversations.add_answer`` once sent, so a reply
+    to either finds it. Chatter leaves nothing: the conversation it came in goes on unchanged."""
     return bot.conversations.remember(
-        Context.of(answer) or context, where, user_id, question_id=question_id, answer_id=answer_id
+        Context.of(answer), where, user_id, question_id=question_id, answer_id=answer_id
     )
 
 

@@ -99,7 +99,7 @@ class Ask(commands.Cog):
             context = self.bot.conversations.context_for(where, interaction.user.id)
             answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id, context=context)
             origin = Origin.of_interaction(interaction)
-            kept = remember_context(self.bot, answer, context, where, interaction.user.id)
+            kept = remember_context(self.bot, answer, where, interaction.user.id)
             # store first; if that is slow (a busy database), defer so Discord's 3-second deadline
             # cannot expire while we wait, then answer by editing the "thinking" message
             storing = asyncio.ensure_future(log_question(self.bot, answer, origin, millis=millis))
@@ -167,7 +167,6 @@ class Ask(commands.Cog):
             kept = remember_context(
                 self.bot,
                 answer,
-                context,
                 where_of_message(message),
                 message.author.id,
                 question_id=message.id,
@@ -223,7 +222,7 @@ class Ask(commands.Cog):
             )
             origin = Origin.of_message(message)
             kept = remember_context(
-                self.bot, answer, context, where_of_message(asked), asked.author.id, question_id=asked.id
+                self.bot, answer, where_of_message(asked), asked.author.id, question_id=asked.id
             )
             await log_question(self.bot, answer, origin, millis=millis)
             sent = await self._reply(message, **render(self.bot.engine.kb, answer))

@@ -123,7 +123,6 @@ class Watch(commands.Cog):
             kept = remember_context(
                 self.bot,
                 answer,
-                context,
                 where_of_message(message),
                 message.author.id,
                 question_id=message.id,
