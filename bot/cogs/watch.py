@@ -34,7 +34,7 @@ from bot.cogs.answering import (
     timed_answer,
     where_of_message,
 )
-from bot.cogs.views import render
+from bot.cogs.views import MAX_PICKS, render
 from bot.matching import ANSWERED, Answer
 
 if TYPE_CHECKING:
@@ -150,6 +150,8 @@ class Watch(commands.Cog):
         await log_question(self.bot, answer, origin, millis=millis)
         kwargs = render(self.bot.engine.kb, answer)
         view = kwargs.get("view") or discord.ui.View(timeout=None)
+        if len(view.children) >= MAX_PICKS:  # a full row of picks (several questions): room for Remove
+            view.remove_item(view.children[-1])
         view.add_item(RemoveButton(message.author.id))
         try:
             return await message.reply(mention_author=False, **{**kwargs, "view": view})
