@@ -2,8 +2,9 @@
 
 The bot is handed what it needs, opened, as in discord.py's ``examples/advanced_startup.py``: the
 engine (loaded once) and the storage (opened by ``run_bot``, or a test, and closed by it after the
-bot has closed). It keeps a little per-process state: the watched channels and the gateway's health.
-Each feature is a cog in bot/cogs, loaded by name as an extension; this module imports nothing from
+bot has closed). It keeps a little per-process state: the watched channels, the gateway's health
+and the conversations follow-ups belong to (bot.conversations: in memory, ten minutes). Each
+feature is a cog in bot/cogs, loaded by name as an extension; this module imports nothing from
 bot/cogs (the cogs import it), and the cogs own their limiters and their persistent buttons.
 
 Safety: ``AllowedMentions.none()`` for the whole bot, so nothing it sends can ping anyone.
@@ -32,6 +33,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.conversations import Conversations
 from bot.engine import Engine
 from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
@@ -155,6 +157,7 @@ class RiderBot(commands.Bot):
         self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
         self.scopes = Scopes(storage, engine.kb)  # each server's own aliases and wordings
+        self.conversations = Conversations()  # what follow-ups take; in memory, 10 minutes
         self.live: Live | None = None  # the knowledge folder + the maintainers' edits (setup_hook)
 
     @property

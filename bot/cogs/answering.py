@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.conversations import Remembered, Where
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
 from bot.matching.matcher import Context
@@ -51,6 +52,53 @@ class Origin:
     @classmethod
     def of_interaction(cls, interaction: discord.Interaction) -> Origin:
         return cls(interaction.guild_id, interaction.channel_id, interaction.user.id)
+
+
+def where_of(channel: Any, guild_id: int | None, channel_id: int | None) -> Where:
+    """The place a conversation lives in (bot.conversations): the server, the channel, and for a
+    thread its parent (so a thread started from a question finds it)."""
+    parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+    return Where(guild_id, channel_id or 0, parent)
+
+
+def where_of_message(message: discord.Message) -> Where:
+    return where_of(message.channel, message.guild.id if message.guild else None, message.channel.id)
+
+
+def where_of_interaction(interaction: discord.Interaction) -> Where:
+    return where_of(interaction.channel, interaction.guild_id, interaction.channel_id)
+
+
+def replied_to(message: discord.Message) -> int | None:
+    """The id of the message ``message`` replies to (a forward is not a reply)."""
+    ref = message.reference
+    if ref is None or ref.type is discord.MessageReferenceType.forward:
+        return None
+    return ref.message_id
+
+
+def context_of(bot: RiderBot, message: discord.Message) -> Context | None:
+    """The conversation ``message`` follows up on: the message it replies to, its author's last
+    question in that channel, or its thread's starter question (bot.conversations)."""
+    return bot.conversations.context_for(where_of_message(message), message.author.id, replied_to(message))
+
+
+def remember_context(
+    bot: RiderBot,
+    answer: Answer,
+    where: Where,
+    user_id: int,
+    *,
+    question_id: int | None = None,
+    answer_id: int | None = None,
+) -> Remembered | None:
+    """Once answered (before the reply is sent: the next message may come as soon as it is seen):
+    what the answer leaves behind becomes the asker's conversation there, and the context of their
+    message; riderbot's reply is added with ``bot.conversations.add_answer`` once sent, so a reply
+    to either finds it. Chatter leaves nothing: the conversation it came in goes on unchanged."""
+    return bot.conversations.remember(
+        Context.of(answer), where, user_id, question_id=question_id, answer_id=answer_id
+    )
 
 
 def clean_question(text: str) -> str:
@@ -132,7 +180,8 @@ async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis:
 async def remember_answer(bot: RiderBot, answer: Answer, message_id: int | None, origin: Origin) -> None:
     """After an answer or a clarify was sent: which question the message answers, so a vote or a
     clarify pick on it finds the question (and its asker) again."""
-    if message_id is None or answer.status not in (ANSWERED, CLARIFY):
+    statuses = {answer.status, *(p.status for p in answer.parts)}  # any part of several questions
+    if message_id is None or not statuses & {ANSWERED, CLARIFY}:
         return
     try:
         await bot.storage.record_answer(
