@@ -413,3 +413,18 @@ def test_a_short_question_mark_lets_a_weak_topic_word_count(engine):
         "those resources to make our own MusicGen weights?"
     )
     assert remark.status != "answered"
+
+
+def test_a_link_to_a_file_in_a_repository_names_the_repository(engine):
+    answer = engine.ask(
+        "fine-tune the CodeLlama-13B model, am I free to use it under the "
+        "[commercial license](https://github.com/facebookresearch/llama/blob/main/LICENSE)?"
+    )
+    assert (answer.status, answer.model, answer.topic) == ("answered", "code-llama", "commercial-use")
+    assert answer.unknown_model is None
+
+
+def test_two_versions_joined_by_a_slash_are_both_answered(engine):
+    answer = engine.ask("can I use llama2/3 commercially?")
+    assert answer.status == "answered" and answer.compare
+    assert [p.model for p in answer.parts] == ["llama-2", "llama-3"]

@@ -1514,6 +1514,19 @@ def _lengths(aliases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
 
 
 _URL_HOST = re.compile(r"https?://(?:www\.)?[^/\s]+/?", re.IGNORECASE)
+# a repository link names its repository: "github.com/facebookresearch/llama/blob/main/LICENSE" is
+# facebookresearch/llama (a file path inside it is no model name); a Hugging Face link likewise
+_REPO_URL = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|huggingface\.co|hf\.co|gitee\.com|modelscope\.cn(?:/models)?)/"
+    r"(?:(?:datasets|spaces)/)?([^/\s)\]]+/[^/\s)\]?#]+)[^\s)\]]*",
+    re.IGNORECASE,
+)
+
+
+# "llama2/3", "qwen 2.5/3": two versions of one name, asked about together
+_SLASH_VERSIONS = re.compile(
+    r"\b([a-z][a-z-]*[a-z])[ -]?(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)(?![\w./])", re.IGNORECASE
+)
 
 
 def _unquoted(question: str) -> str:
@@ -1521,7 +1534,9 @@ def _unquoted(question: str) -> str:
     quoted passages: a message that quotes riderbot's answer back is about what it asks, not the quote.
     A link keeps only its path: "https://huggingface.co/google/gemma-2-9b-it" names google/gemma-2-9b-it."""
     stripped = _LONG_QUOTE.sub(" ", _QUOTE_LINE.sub(" ", question))
-    stripped = _URL_HOST.sub(" ", stripped if stripped.strip() else question)
+    stripped = _REPO_URL.sub(r" \1 ", stripped if stripped.strip() else question)
+    stripped = _URL_HOST.sub(" ", stripped)
+    stripped = _SLASH_VERSIONS.sub(r"\1 \2 and \1 \3", stripped)
     return stripped if stripped.strip() else question
 
 
