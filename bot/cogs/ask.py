@@ -99,14 +99,12 @@ class Ask(commands.Cog):
             deferred = False
             if not (await asyncio.wait({storing}, timeout=self.defer_after))[0]:
                 deferred = await self._defer(interaction)
-            await storing
+            reply = render(self.bot.engine.kb, answer, logged=await storing)
             try:
                 if deferred:
-                    message_id: int | None = (
-                        await interaction.edit_original_response(**render(self.bot.engine.kb, answer))
-                    ).id
+                    message_id: int | None = (await interaction.edit_original_response(**reply)).id
                 else:
-                    response = await interaction.response.send_message(**render(self.bot.engine.kb, answer))
+                    response = await interaction.response.send_message(**reply)
                     message_id = message_id_of(response)
                     if message_id is None:
                         message_id = (await interaction.original_response()).id
@@ -155,16 +153,16 @@ class Ask(commands.Cog):
             answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id)
             origin = Origin(interaction.guild_id, interaction.channel_id, interaction.user.id)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            await log_question(self.bot, answer, origin, millis=millis)
+            logged = await log_question(self.bot, answer, origin, millis=millis)
             kb = self.bot.engine.kb
             try:
-                reply = await message.reply(**render(kb, answer), mention_author=False)
+                reply = await message.reply(**render(kb, answer, logged=logged), mention_author=False)
             except discord.HTTPException:
                 # can't post in this channel (permissions, a user-installed context): answer here instead
                 log.info(
                     "could not reply in channel %s; answering in the interaction", interaction.channel_id
                 )
-                reply = await interaction.followup.send(**render(kb, answer), wait=True)
+                reply = await interaction.followup.send(**render(kb, answer, logged=logged), wait=True)
                 await interaction.delete_original_response()
             else:
                 await interaction.edit_original_response(content=f"Answered: {reply.jump_url}")
@@ -199,8 +197,8 @@ class Ask(commands.Cog):
                 self.bot, question, guild_id=(message.guild.id if message.guild else None)
             )
             origin = Origin.of_message(message)
-            await log_question(self.bot, answer, origin, millis=millis)
-            sent = await self._reply(message, **render(self.bot.engine.kb, answer))
+            logged = await log_question(self.bot, answer, origin, millis=millis)
+            sent = await self._reply(message, **render(self.bot.engine.kb, answer, logged=logged))
             await remember_answer(self.bot, answer, sent.id if sent else None, origin)
 
     async def _reply(self, message: discord.Message, **kwargs) -> discord.Message | None:

@@ -140,10 +140,11 @@ def answer_view(kb: KnowledgeBase, answer: Answer) -> discord.ui.View | None:
     return None
 
 
-def render(kb: KnowledgeBase, answer: Answer, *, edit: bool = False) -> dict[str, Any]:
+def render(kb: KnowledgeBase, answer: Answer, *, edit: bool = False, logged: bool = True) -> dict[str, Any]:
     """Keyword arguments for send/reply/edit: the embed and, when the outcome has any, its buttons.
-    For an edit, ``view=None`` removes buttons the message no longer needs."""
-    kwargs: dict[str, Any] = {"embed": answer_embed(kb, answer)}
+    For an edit, ``view=None`` removes buttons the message no longer needs. ``logged=False``: the
+    question could not be stored, and the reply says so instead of "I've logged the question"."""
+    kwargs: dict[str, Any] = {"embed": answer_embed(kb, answer, logged=logged)}
     view = answer_view(kb, answer)
     if view is not None or edit:
         kwargs["view"] = view
