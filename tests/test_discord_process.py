@@ -4,7 +4,10 @@
 - SIGKILL mid-burst: every question the bot replied "I've logged the question" to is in the queue
   (acknowledged vs stored, 0 lost);
 - SIGTERM with a 10,000-entry queue and a burst in flight: the process exits 0 well inside
-  docker-compose's stop_grace_period, with every acknowledged question stored and the database clean.
+  docker-compose's stop_grace_period, with every acknowledged question stored and the database clean;
+- SIGTERM while another process keeps the database locked (longer than the busy timeout): the
+  questions waiting for it are told it was not stored, and the process still exits inside the grace
+  period; the shutdown's own time limits add up to less than the grace period.
 
 The replies are matched to their questions by message_reference, so a reply counts only for the
 question it answers."""
@@ -21,10 +24,14 @@ import time
 from pathlib import Path
 
 from bot.bench_storage import fill, questions
+from bot.client import DRAIN_SECONDS, STOP_WAIT_SECONDS
+from bot.rendering.common import NOT_LOGGED
 from bot.storage import open_storage
+from bot.storage.core import CLOSE_SECONDS
 from fakediscord import FakeDiscord
 from tests.helpers import mention
 from tests.test_shutdown import CHILD, TOKEN
+from tests.test_storage_faults import locked
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGGED = "I've logged the question"
@@ -103,6 +110,16 @@ class Burst:
             ref = (m.get("message_reference") or {}).get("message_id")
             text = " ".join(e.get("description") or "" for e in m.get("embeds") or [])
             if ref in self.sent and LOGGED in text:
+                out.add(self.sent[ref])
+        return out
+
+    def not_logged(self) -> set[int]:
+        """Question numbers the bot replied to saying it could NOT log them."""
+        out = set()
+        for m in self.fake.bot_messages:
+            ref = (m.get("message_reference") or {}).get("message_id")
+            text = " ".join(e.get("description") or "" for e in m.get("embeds") or [])
+            if ref in self.sent and NOT_LOGGED in text:
                 out.add(self.sent[ref])
         return out
 
@@ -191,3 +208,39 @@ async def test_sigterm_with_a_10k_queue_and_a_burst_finishes_well_inside_the_gra
     finally:
         con.close()
     assert events >= replies  # the buffered stats rows were flushed before the exit
+
+
+def test_the_grace_period_covers_the_longest_shutdown():
+    """Worst case: answers drain, then give up on a locked database, then the storage's close waits
+    twice (before and after giving up); plus 3 s for discord.py's close and the process exit."""
+    longest = DRAIN_SECONDS + STOP_WAIT_SECONDS + 2 * CLOSE_SECONDS
+    assert longest + 3 <= grace_period(), f"shutdown may need {longest + 3:g} s, grace {grace_period():g} s"
+
+
+async def test_sigterm_while_the_database_is_locked_replies_not_stored_and_exits_in_time(tmp_path):
+    db = tmp_path / "riderbot.db"
+    async with FakeDiscord(default_timeout=20.0) as fake:
+        burst = Burst(fake, 100)
+        proc, log = await start_riderbot(fake, tmp_path, db)  # RIDERBOT_DB_TIMEOUT: the default 5 s
+        try:
+            with locked(db):  # another process holds the write lock for longer than that
+                await burst.send()
+                await asyncio.sleep(0.5)  # the questions are waiting for the lock
+                start = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                code = await asyncio.wait_for(proc.wait(), grace_period())
+                took = time.monotonic() - start
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    output = log.read_text()
+    told = burst.not_logged()
+    print(
+        f"SIGTERM with the database locked: exit {code} in {took:.2f} s, {len(told)} of 100 told 'not stored'"
+    )
+    assert code == 0 and "Traceback" not in output, output[-3000:]
+    assert took < DRAIN_SECONDS + STOP_WAIT_SECONDS + 2 * CLOSE_SECONDS + 3 <= grace_period()
+    assert burst.acknowledged() == set()  # nothing was stored, so nothing was said to be
+    assert len(told) == 100, f"only {len(told)} of 100 were told their question was not stored"
+    assert stored_questions(db) == set()

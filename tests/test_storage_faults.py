@@ -368,3 +368,33 @@ async def test_ask_from_stdin_with_invalid_utf_8_answers_every_line(tmp_path):
         "is zq1x \ufffd\ufffd ok for commercial use",
         "is zq2x \ufffd\ufffd\ufffd ok for commercial use",
     ]
+
+
+async def test_close_with_the_database_locked_is_bounded_and_says_what_was_not_written(
+    tmp_path, caplog, monkeypatch
+):
+    """A busy timeout far longer than the shutdown allows: close() gives the writes CLOSE_SECONDS,
+    then the waiting ones fail at once (their callers get StorageError) and the rows left are logged."""
+    from bot.storage import core
+
+    monkeypatch.setattr(core, "CLOSE_SECONDS", 0.5)
+    CLOSE_SECONDS = core.CLOSE_SECONDS
+    path = tmp_path / "busy.db"
+    store = await open_storage(path, busy_timeout=60)
+    caplog.set_level(logging.ERROR, logger="riderbot.storage")
+    with locked(path):
+        waiting = asyncio.ensure_future(
+            store.log_question(Asked("is xtts ok for commercial use", "unanswered"))
+        )
+        await store.record_event("answered", "llama-2", None, "commercial-use", 1, "discord", 1.0)
+        await asyncio.sleep(0.1)
+        start = time.monotonic()
+        await store.close()
+        took = time.monotonic() - start
+    assert took < CLOSE_SECONDS + 1, f"close took {took:.2f} s"
+    with pytest.raises(StorageError, match="locked by another process"):
+        await waiting
+    assert any(
+        "1 buffered answer/stats row(s) could not be written" in r.getMessage() for r in caplog.records
+    )
+    assert not storage_threads()
