@@ -244,3 +244,29 @@ async def test_sigterm_while_the_database_is_locked_replies_not_stored_and_exits
     assert burst.acknowledged() == set()  # nothing was stored, so nothing was said to be
     assert len(told) == 100, f"only {len(told)} of 100 were told their question was not stored"
     assert stored_questions(db) == set()
+
+
+async def test_discord_unreachable_at_start_is_one_sentence_from_the_process(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RIDERBOT_")}
+    env.update(PYTHONPATH=str(ROOT), DISCORD_TOKEN=TOKEN, RIDERBOT_DB=str(tmp_path / "riderbot.db"))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        CHILD,
+        str(port),
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    lines = [line for line in err.decode().splitlines() if line.startswith("riderbot:")]
+    assert proc.returncode == 3 and b"Traceback" not in out + err, err.decode()[-3000:]
+    assert len(lines) == 1 and lines[0].startswith("riderbot: cannot reach Discord"), err.decode()
+    assert TOKEN not in (out + err).decode()
