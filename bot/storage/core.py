@@ -369,7 +369,6 @@ class StorageCore:
             self._pending = []
             await self.driver.close()
 
-
     async def _finish_writes(self) -> None:
         with contextlib.suppress(StorageError):
             await self.flush()
