@@ -365,10 +365,12 @@ def _chat(engine, settings: Settings, *, as_json: bool = False) -> int:
 async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
     from bot.engine import log_outcome
     from bot.rendering import render_text
+    from bot.textnorm import clean_text
 
     if question == "-":
-        questions = [line.rstrip("\n") for line in sys.stdin]
+        questions = [clean_text(line.rstrip("\r\n")) for line in _stdin_lines()]
     else:
+        question = clean_text(question)  # an argument with undecodable bytes holds lone surrogates
         questions = [question]
         if not question.strip():
             print("riderbot: the question is empty", file=sys.stderr)
@@ -400,6 +402,17 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
     finally:
         await storage.close()
     return EXIT_OK
+
+
+def _stdin_lines():
+    """stdin's lines as text whatever its bytes: invalid UTF-8 becomes U+FFFD (with the default
+    strict decoding one bad byte would end `ask -` with a traceback and answer nothing)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (a StringIO in tests)
+        yield from sys.stdin
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", "replace")
 
 
 def _too_long(question: str) -> str:

@@ -80,7 +80,12 @@ PAYLOAD_LOGGERS = (
     "discord.client",
     "aiosqlite",
 )
-DRAIN_SECONDS = 5.0  # how long close() waits for answers in flight
+# Shutdown (SIGTERM from `docker compose stop`, whose stop_grace_period must cover all of it): answers
+# in flight get DRAIN_SECONDS; those still waiting for a database another process keeps locked are
+# then told to give up (they reply that the question was not stored) and get STOP_WAIT_SECONDS more;
+# the storage's own close is bounded by bot.storage.core.CLOSE_SECONDS
+DRAIN_SECONDS = 3.0
+STOP_WAIT_SECONDS = 1.5
 LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
 
 
@@ -285,6 +290,15 @@ class RiderBot(commands.Bot):
             self._ack_monitor.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), DRAIN_SECONDS)
+        if not self._idle.is_set():
+            log.warning(
+                "closing: %d answer(s) still waiting for the database after %g s; telling them to give up",
+                self._in_flight,
+                DRAIN_SECONDS,
+            )
+            self.storage.stop_waiting()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), STOP_WAIT_SECONDS)
         await super().close()
 
 

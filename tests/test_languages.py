@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.evaluation import load_items
+from bot.knowledge import default_knowledge_dir
+
 
 @pytest.mark.parametrize(
     ("question", "model", "family"),
@@ -88,3 +91,18 @@ def test_a_city_after_a_cjk_word_for_company_is_a_place(engine):
 def test_topic_phrasings_in_other_languages(engine, question, model, topic):
     answer = engine.ask(question)
     assert (answer.model or answer.family, answer.topic) == (model, topic)
+
+
+def test_english_questions_are_read_as_english(engine):
+    """A word an English question shares with another language's phrasings ("outputs", "on", "them",
+    "diffusion") does not make it that language: the answer would carry a note in the wrong language."""
+    assert engine.ask("can i train my model on llama 2 outputs?").language is None
+    assert engine.ask("mistral ai models, can i finetune them").language is None
+    assert engine.ask("stable diffusion 1.5で生成した画像の著作権は誰のもの？").language == "ja"
+    english = [
+        i.q
+        for i in load_items(default_knowledge_dir() / "eval", engine.kb)
+        if i.source_lang == "en" and not i.real
+    ]
+    misread = [q for q in english if engine.ask(q).language not in (None, "en")]
+    assert len(misread) <= len(english) // 200, misread

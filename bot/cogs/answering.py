@@ -24,6 +24,7 @@ from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
 from bot.matching.matcher import Context
 from bot.storage import StorageError
+from bot.textnorm import clean_text
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -102,8 +103,9 @@ def remember_context(
 
 
 def clean_question(text: str) -> str:
-    """The question without mention markup (the bot's own, users', roles', @everyone)."""
-    return " ".join(_MARKUP.sub(" ", text).split())
+    """The question without mention markup (the bot's own, users', roles', @everyone), and without
+    invalid Unicode (a lone surrogate becomes U+FFFD), so nothing it is echoed into or stored in fails."""
+    return " ".join(_MARKUP.sub(" ", clean_text(text)).split())
 
 
 def mentions_bot(bot: discord.Client, message: discord.Message) -> bool:
@@ -144,7 +146,9 @@ async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis:
     """Record a new question BEFORE its reply is sent: the anonymous stats event and, when it could not
     be answered, the review-queue entry, so a reply that says "I've logged it" is never ahead of the
     database. Whatever then happens to the reply (a 10062, a 403, a restart), the question is kept.
-    Storage trouble is logged at ERROR, never shown to the asker; returns whether it was stored."""
+    Storage trouble is logged at ERROR by the storage (and fails `riderbot health`); returns whether
+    it was stored, so the reply can say it was not (``render(..., logged=False)``) instead of "I've
+    logged it"."""
     # one INFO line per question: outcome, model, topic, timing; the text only when enabled
     line = "%s model=%s topic=%s verdict=%s %.2f ms"
     args: tuple[Any, ...] = (

@@ -106,14 +106,12 @@ class Ask(commands.Cog):
             deferred = False
             if not (await asyncio.wait({storing}, timeout=self.defer_after))[0]:
                 deferred = await self._defer(interaction)
-            await storing
+            reply = render(self.bot.engine.kb, answer, logged=await storing)
             try:
                 if deferred:
-                    message_id: int | None = (
-                        await interaction.edit_original_response(**render(self.bot.engine.kb, answer))
-                    ).id
+                    message_id: int | None = (await interaction.edit_original_response(**reply)).id
                 else:
-                    response = await interaction.response.send_message(**render(self.bot.engine.kb, answer))
+                    response = await interaction.response.send_message(**reply)
                     message_id = message_id_of(response)
                     if message_id is None:
                         message_id = (await interaction.original_response()).id
@@ -172,16 +170,16 @@ class Ask(commands.Cog):
                 question_id=message.id,
             )
             await interaction.response.defer(ephemeral=True, thinking=True)
-            await log_question(self.bot, answer, origin, millis=millis)
+            logged = await log_question(self.bot, answer, origin, millis=millis)
             kb = self.bot.engine.kb
             try:
-                reply = await message.reply(**render(kb, answer), mention_author=False)
+                reply = await message.reply(**render(kb, answer, logged=logged), mention_author=False)
             except discord.HTTPException:
                 # can't post in this channel (permissions, a user-installed context): answer here instead
                 log.info(
                     "could not reply in channel %s; answering in the interaction", interaction.channel_id
                 )
-                reply = await interaction.followup.send(**render(kb, answer), wait=True)
+                reply = await interaction.followup.send(**render(kb, answer, logged=logged), wait=True)
                 self.bot.conversations.add_answer(kept, reply.id)
                 await interaction.delete_original_response()
             else:
@@ -224,8 +222,8 @@ class Ask(commands.Cog):
             kept = remember_context(
                 self.bot, answer, where_of_message(asked), asked.author.id, question_id=asked.id
             )
-            await log_question(self.bot, answer, origin, millis=millis)
-            sent = await self._reply(message, **render(self.bot.engine.kb, answer))
+            logged = await log_question(self.bot, answer, origin, millis=millis)
+            sent = await self._reply(message, **render(self.bot.engine.kb, answer, logged=logged))
             self.bot.conversations.add_answer(kept, sent.id if sent else None)
             await remember_answer(self.bot, answer, sent.id if sent else None, origin)
 

@@ -196,11 +196,12 @@ def _add_picks(kb: KnowledgeBase, view: discord.ui.View, answer: Answer, part: i
         view.add_item(button)
 
 
-def render(kb: KnowledgeBase, answer: Answer, *, edit: bool = False) -> dict[str, Any]:
+def render(kb: KnowledgeBase, answer: Answer, *, edit: bool = False, logged: bool = True) -> dict[str, Any]:
     """Keyword arguments for send/reply/edit: the embeds (one per question when the message asked
     several) and, when the outcome has any, its buttons. For an edit, ``view=None`` removes buttons
-    the message no longer needs."""
-    kwargs: dict[str, Any] = {"embeds": answer_embeds(kb, answer)}
+    the message no longer needs. ``logged=False``: the question could not be stored, and the reply
+    says so instead of "I've logged the question"."""
+    kwargs: dict[str, Any] = {"embeds": answer_embeds(kb, answer, logged=logged)}
     view = answer_view(kb, answer)
     if view is not None or edit:
         kwargs["view"] = view
