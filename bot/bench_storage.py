@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.pgtemp import temporary_database
+
 _SYL = "ka zu ri mo ve ta lo ni qu ex bra dor fen gli hap jor kel mun pix rol sav tek vun wex yor zim".split()
 _TEMPLATES = [
     "is {a} ok for commercial use",
@@ -175,8 +177,6 @@ class _database:
         if self.backend == "sqlite":
             self._tmp = tempfile.TemporaryDirectory(prefix="riderbot-bench-db-")
             return str(Path(self._tmp.name) / "bench.db")
-        from tests.pg import temporary_database  # a source checkout only, like the e2e bench
-
         url = postgres_url()
         assert url is not None, "the PostgreSQL storage bench needs RIDERBOT_TEST_POSTGRES"
         self._ctx = temporary_database(url)
@@ -201,7 +201,7 @@ def run_storage_bench(quick: bool = False) -> dict[str, Any]:
     if postgres_url():
         try:
             rows += asyncio.run(bench_backend("postgres", sizes, samples))
-        except ImportError as exc:  # tests/pg.py is only in a source checkout
+        except ImportError as exc:  # asyncpg missing from a custom install
             skipped = str(exc)
     else:
         skipped = "set RIDERBOT_BENCH_POSTGRES=postgresql://... to include PostgreSQL"

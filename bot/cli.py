@@ -78,7 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, or '-' to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="print JSON (one object per line)")
 
-    sub.add_parser("chat", help="interactive console: type questions, Ctrl-D or Ctrl-C to quit")
+    chat = sub.add_parser(
+        "chat", help="interactive console (follow-ups keep the conversation): Ctrl-D or Ctrl-C to quit"
+    )
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="read one message per line from stdin, print one JSON object per message (as ask --json), "
+        "keeping the conversation between lines; an empty line starts a new one",
+    )
     sub.add_parser("run", help="connect to Discord and answer there (needs DISCORD_TOKEN)")
     sub.add_parser(
         "start",
@@ -235,7 +243,7 @@ def _main(argv: list[str] | None = None) -> int:
 
     if args.command == "start" and settings.discord_token is None:
         print(NO_TOKEN)
-        args.command = "chat"
+        args.command, args.json = "chat", False
     if args.command in ("run", "start"):
         from bot.client import run_bot
 
@@ -297,7 +305,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "ask":
         return asyncio.run(_ask(engine, settings, args.question, args.json))
     if args.command == "chat":
-        return _chat(engine, settings)
+        return _chat(engine, settings, as_json=args.json)
     if args.command == "review":
         return asyncio.run(_review(engine, settings, args))
     if args.command == "eval":
@@ -326,9 +334,10 @@ async def _open_storage(engine, settings: Settings):
     return storage
 
 
-def _chat(engine, settings: Settings) -> int:
+def _chat(engine, settings: Settings, *, as_json: bool = False) -> int:
     """The console in the MAIN thread (so the first Ctrl-C reaches its input() and ends it), with
-    the database on an event loop in a helper thread; each answer is stored before it is shown."""
+    the database on an event loop in a helper thread; each answer is stored before it is shown.
+    With ``as_json``: one message per stdin line, one JSON object per message, same conversation."""
     from bot.console import run_console
     from bot.engine import log_outcome
 
@@ -342,7 +351,9 @@ def _chat(engine, settings: Settings) -> int:
     try:
         storage = call(_open_storage(engine, settings))
         try:
-            return run_console(engine, log=lambda answer: call(log_outcome(storage, answer, source="cli")))
+            return run_console(
+                engine, log=lambda answer: call(log_outcome(storage, answer, source="cli")), as_json=as_json
+            )
         finally:
             call(storage.close())
     finally:
@@ -354,10 +365,12 @@ def _chat(engine, settings: Settings) -> int:
 async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
     from bot.engine import log_outcome
     from bot.rendering import render_text
+    from bot.textnorm import clean_text
 
     if question == "-":
-        questions = [line.rstrip("\n") for line in sys.stdin]
+        questions = [clean_text(line.rstrip("\r\n")) for line in _stdin_lines()]
     else:
+        question = clean_text(question)  # an argument with undecodable bytes holds lone surrogates
         questions = [question]
         if not question.strip():
             print("riderbot: the question is empty", file=sys.stderr)
@@ -389,6 +402,17 @@ async def _ask(engine, settings: Settings, question: str, as_json: bool) -> int:
     finally:
         await storage.close()
     return EXIT_OK
+
+
+def _stdin_lines():
+    """stdin's lines as text whatever its bytes: invalid UTF-8 becomes U+FFFD (with the default
+    strict decoding one bad byte would end `ask -` with a traceback and answer nothing)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # already text (a StringIO in tests)
+        yield from sys.stdin
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", "replace")
 
 
 def _too_long(question: str) -> str:

@@ -2,8 +2,9 @@
 
 The bot is handed what it needs, opened, as in discord.py's ``examples/advanced_startup.py``: the
 engine (loaded once) and the storage (opened by ``run_bot``, or a test, and closed by it after the
-bot has closed). It keeps a little per-process state: the watched channels and the gateway's health.
-Each feature is a cog in bot/cogs, loaded by name as an extension; this module imports nothing from
+bot has closed). It keeps a little per-process state: the watched channels, the gateway's health
+and the conversations follow-ups belong to (bot.conversations: in memory, ten minutes). Each
+feature is a cog in bot/cogs, loaded by name as an extension; this module imports nothing from
 bot/cogs (the cogs import it), and the cogs own their limiters and their persistent buttons.
 
 Safety: ``AllowedMentions.none()`` for the whole bot, so nothing it sends can ping anyone.
@@ -33,6 +34,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.conversations import Conversations
 from bot.engine import Engine
 from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
@@ -80,7 +82,12 @@ PAYLOAD_LOGGERS = (
     "discord.client",
     "aiosqlite",
 )
-DRAIN_SECONDS = 5.0  # how long close() waits for answers in flight
+# Shutdown (SIGTERM from `docker compose stop`, whose stop_grace_period must cover all of it): answers
+# in flight get DRAIN_SECONDS; those still waiting for a database another process keeps locked are
+# then told to give up (they reply that the question was not stored) and get STOP_WAIT_SECONDS more;
+# the storage's own close is bounded by bot.storage.core.CLOSE_SECONDS
+DRAIN_SECONDS = 3.0
+STOP_WAIT_SECONDS = 1.5
 LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
 FOLLOW_RETRY_SECONDS = 1.0  # after a failure to apply another process's change, try again this soon
 
@@ -161,6 +168,7 @@ class RiderBot(commands.Bot):
         self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
         self.scopes = Scopes(storage, engine.kb)  # each server's own aliases and wordings
+        self.conversations = Conversations()  # what follow-ups take; in memory, 10 minutes
         self.live: Live | None = None  # the knowledge folder + the maintainers' edits (setup_hook)
         self.applied_version = (
             0  # the change version (Storage.change_version) this process is up to date with
@@ -396,6 +404,15 @@ class RiderBot(commands.Bot):
                 await self._follower
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), DRAIN_SECONDS)
+        if not self._idle.is_set():
+            log.warning(
+                "closing: %d answer(s) still waiting for the database after %g s; telling them to give up",
+                self._in_flight,
+                DRAIN_SECONDS,
+            )
+            self.storage.stop_waiting()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), STOP_WAIT_SECONDS)
         await super().close()
 
 

@@ -411,6 +411,12 @@ def _grade_real(item: Item, answer: Answer, report: Report, kb: KnowledgeBase) -
             and any(c.model == item.model for c in answer.members)
         )
         or (
+            # several models answered side by side ("llama2/3"): the one the question is about is among them
+            item.model is not None
+            and answer.compare
+            and any(part.model == item.model for part in answer.parts)
+        )
+        or (
             item.family is not None
             and (
                 answer.family == item.family

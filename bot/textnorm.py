@@ -79,10 +79,17 @@ def collapse_ws(text: str) -> str:
     return " ".join(text.split())
 
 
+_UNENCODABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
-    """Text that can be stored and printed anywhere: lone surrogates and other code points that cannot
-    be encoded as UTF-8 are replaced, NULs removed."""
-    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    """Text that can be stored, sent and printed anywhere: a lone surrogate (what a broken client
+    sends, or undecodable bytes read with surrogateescape) and NUL become U+FFFD; valid surrogate
+    pairs are joined first. The same rule as the storage's (bot.storage.sql.clean_text)."""
+    if not _UNENCODABLE.search(text):
+        return text
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _UNENCODABLE.sub("\ufffd", joined)
 
 
 class Tokenizer:

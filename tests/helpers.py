@@ -76,7 +76,9 @@ async def running_bot(
 
 
 def reset_limits(bot: RiderBot) -> None:
-    """Forget every cooldown the cogs keep (each test starts with a fresh allowance)."""
+    """Forget every cooldown the cogs keep and every conversation (each test starts with a fresh
+    allowance, and no follow-up takes another test's question)."""
+    bot.conversations.clear()
     for cog in bot.cogs.values():
         reset = getattr(cog, "reset_limits", None)
         if reset is not None:

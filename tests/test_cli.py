@@ -121,6 +121,93 @@ def test_chat_answers_and_ends_on_eof():
     assert text.rstrip().endswith("bye")
 
 
+FOLLOWING = "following your earlier question"
+
+
+def test_chat_keeps_the_conversation_between_lines_and_an_empty_line_starts_over():
+    from bot.console import NEW_CONVERSATION, run_console
+    from bot.engine import Engine
+
+    out = io.StringIO()
+    stdin = io.StringIO(
+        "can i train my model on llama 2 outputs?\nand 3.1?\nwhat about redistribution?\n\nand 3.1?\n"
+    )
+    assert run_console(Engine.from_folder(), stdin=stdin, stdout=out) == 0
+    answers = out.getvalue().split("you> ")[1:]
+    assert "[No — Llama 2, training on outputs]" in answers[0]
+    assert "(Llama 3.1 — training on outputs, following your earlier question)" in answers[1]
+    assert "[Yes — Llama 3.1, training on outputs]" in answers[1]
+    assert "Llama 3.1 — redistribution" in answers[2] and FOLLOWING in answers[2]
+    assert NEW_CONVERSATION in answers[3]
+    assert "doesn't look like a licence question" in answers[4] and FOLLOWING not in answers[4]
+
+
+def test_chat_json_prints_one_ask_json_object_per_message_keeping_the_conversation(monkeypatch, capsys):
+    lines = [
+        "can i train my model on llama 2 outputs?",
+        "and 3.1?",
+        "same for qwen 2.5 7b",
+        "",  # a new conversation: prints nothing
+        "and 3.1?",
+        "can I use Qwen2.5-7B in my app and can I fine-tune it?",
+        "x" * 1001,
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    assert main(["chat", "--json"]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(out) == 6
+    first, follow, same, fresh, several, too_long = out
+    assert (first["model"], first["topic"], first["reply"], first["assumed"]) == (
+        "llama-2",
+        "outputs-training",
+        "no",
+        None,
+    )
+    assert (follow["model"], follow["topic"], follow["reply"]) == ("llama-3.1", "outputs-training", "yes")
+    assert FOLLOWING in follow["assumed"]
+    assert (same["model"], same["topic"]) == ("qwen2.5", "outputs-training") and FOLLOWING in same["assumed"]
+    assert fresh["status"] == "unanswered" and fresh["model"] is None and fresh["assumed"] is None
+    assert [(p["model"], p["topic"]) for p in several["parts"]] == [
+        ("qwen2.5", "commercial-use"),
+        ("qwen2.5", "fine-tuning-derivatives"),
+    ]
+    assert {k: v for k, v in several.items() if k != "parts"} == several["parts"][0]  # the first part on top
+    assert too_long["status"] == "unanswered" and "1,001 characters" in too_long["error"]
+    # exactly the shape `ask --json` prints for the same question
+    assert main(["ask", "--json", "can i train my model on llama 2 outputs?"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == set(first)
+
+
+def test_ask_json_stdin_stays_stateless(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("can i train my model on llama 2 outputs?\nand 3.1?\n"))
+    assert main(["ask", "--json", "-"]) == 0
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["model"] == "llama-2"
+    assert second["status"] == "unanswered" and second["model"] is None and second["assumed"] is None
+
+
+def test_chat_json_runs_as_a_process_and_stores_what_it_answers(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RIDERBOT_DB": str(tmp_path / "chat.db")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--json"],
+        input="is mistral 7b ok for commercial use\nwhat about redistribution?\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(o["model"], o["topic"]) for o in out] == [
+        ("mistral-7b", "commercial-use"),
+        ("mistral-7b", "redistribution"),
+    ]
+    con = sqlite3.connect(tmp_path / "chat.db")
+    assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+    con.close()
+
+
 def test_console_script_runs_as_a_process():
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ask", "--json", "llama 3 outputs to train another llm?"],

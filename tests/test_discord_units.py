@@ -17,7 +17,7 @@ from bot.cogs.lookup import (
     resolve_topic,
     topic_choices,
 )
-from bot.cogs.views import PickButton, VoteButton, answer_view
+from bot.cogs.views import PickButton, VoteButton, answer_view, render
 from bot.cogs.watch import worth_reviewing
 from bot.errors import LookupFailed
 from bot.matching import Candidate
@@ -164,3 +164,23 @@ def test_intents_and_invite_permissions():
     assert with_content.message_content and with_content.value == 4609 | (1 << 15)
     assert INVITE_PERMISSIONS.value == 274877991936
     assert "permissions=274877991936" in invite_url(1) and "applications.commands" in invite_url(1)
+
+
+def test_a_message_of_many_questions_renders_every_part_within_discords_limits(engine):
+    many = (
+        "is llama 2 ok commercially? is mistral 7b open source? can i fine-tune gemma 3? "
+        "is qwen3 ok commercially? is falcon 7b ok commercially? can i train on deepseek r1 outputs?"
+    )
+    answer = engine.ask(many)
+    assert len(answer.parts) == 6
+    kwargs = render(engine.kb, answer)
+    embeds = kwargs["embeds"]
+    assert [e.title.split(" · ")[0] for e in embeds] == [f"{i}/5" for i in range(1, 6)]
+    assert sum(len(e) for e in embeds) <= 6000 and len(embeds) <= 10  # a message's limits
+    assert "first 5 questions" in embeds[-1].footer.text
+    assert [c.custom_id for c in kwargs["view"].children] == ["rb:vote:up", "rb:vote:down"]
+    # a clarify part gets its own pick buttons, which say which part they answer
+    mixed = render(engine.kb, engine.ask("can i use llama commercially and can i fine-tune qwen 2.5 7b?"))
+    ids = [c.custom_id for c in mixed["view"].children]
+    assert ids[:2] == ["rb:vote:up", "rb:vote:down"] and "rb:pick:llama-2:commercial-use:1" in ids
+    assert len(mixed["embeds"]) == 2

@@ -51,3 +51,19 @@ def test_eval_json_has_languages_and_turns(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["languages"]["de"]["questions"] == 1
     assert data["non_english"]["questions"] == 1 and data["dialogue_turns"]["questions"] == 2
+
+
+def test_a_side_by_side_answer_covers_the_real_question_about_one_of_its_models(engine, tmp_path):
+    folder = tmp_path / "real"
+    folder.mkdir()
+    (folder / "q.yaml").write_text(
+        "- q: can I use llama2/3 commercially?\n"
+        "  source: https://example.invalid/thread\n"
+        "  expect: answered\n"
+        "  model: llama-3\n"
+        "  topic: commercial-use\n",
+        encoding="utf-8",
+    )
+    evaluation = evaluate(engine.matcher, load_items(folder, engine.kb))
+    assert evaluation.real.metrics["in_scope_accuracy"] == 1.0, evaluation.real.failures
+    assert evaluation.real.wrong_confident == 0

@@ -397,3 +397,34 @@ def test_a_number_in_a_licence_name_is_no_quantity_and_block_asks_about_a_ban(en
 def test_a_name_joined_by_hyphens_is_not_split_into_two_questions(engine):
     answer = engine.ask("c4ai-command-r-plus can i fine tune and share it")
     assert answer.model == "command-r-plus" and not answer.parts
+
+
+def test_a_place_and_a_question_without_a_model_asks_which_model(engine):
+    answer = engine.ask("any limitation for china?")
+    assert (answer.status, answer.topic, answer.reason) == ("clarify", "geographic-restriction", "no-model")
+    assert engine.ask("I live in Berlin").status == "unanswered"  # a remark, not a question
+
+
+def test_a_short_question_mark_lets_a_weak_topic_word_count(engine):
+    answer = engine.ask("is there a limitation on qwen3 users?")
+    assert (answer.model, answer.topic, answer.reply) == ("qwen3", "user-threshold", "no")
+    remark = engine.ask(
+        "I run a generative AI startup that's raising funds right now, would you want to try and get "
+        "those resources to make our own MusicGen weights?"
+    )
+    assert remark.status != "answered"
+
+
+def test_a_link_to_a_file_in_a_repository_names_the_repository(engine):
+    answer = engine.ask(
+        "fine-tune the CodeLlama-13B model, am I free to use it under the "
+        "[commercial license](https://github.com/facebookresearch/llama/blob/main/LICENSE)?"
+    )
+    assert (answer.status, answer.model, answer.topic) == ("answered", "code-llama", "commercial-use")
+    assert answer.unknown_model is None
+
+
+def test_two_versions_joined_by_a_slash_are_both_answered(engine):
+    answer = engine.ask("can I use llama2/3 commercially?")
+    assert answer.status == "answered" and answer.compare
+    assert [p.model for p in answer.parts] == ["llama-2", "llama-3"]

@@ -280,13 +280,21 @@ async def test_commands_print_one_sentence_and_exit_at_once(tmp_path):
 
 async def test_commands_on_a_locked_or_read_only_database(tmp_path):
     db = await made_db(tmp_path / "db.sqlite")
-    env = _env(db)
-    with locked(db):
-        code, _, err, _ = await _cli(tmp_path, env, "ask", "is xtts ok")
-        assert code == 3 and "locked by another process" in err and len(err.strip().splitlines()) == 1
-    with read_only(db):
-        code, _, err, _ = await _cli(tmp_path, env, "review", "list")
-        assert code == 3 and "read-only" in err and "Traceback" not in err
+    env = _env(db, DISCORD_TOKEN=TOKEN)
+    for fault, problem, wrap in (
+        ("locked", "locked by another process", locked),
+        ("read-only", "read-only", read_only),
+    ):
+        with wrap(db):
+            commands = (("ask", "is xtts ok"), ("review", "list"), ("run",))
+            results = await asyncio.gather(*(_cli(tmp_path, env, *argv) for argv in commands))
+            for argv, (code, out, err, took) in zip(commands, results, strict=True):
+                label = f"{fault}: riderbot {' '.join(argv)}"
+                assert code == 3 and "Traceback" not in out + err and took < 30, (
+                    f"{label}: exit {code}\n{err}"
+                )
+                lines = err.strip().splitlines()
+                assert len(lines) == 1 and str(db) in lines[0] and problem in lines[0], f"{label}: {err!r}"
 
 
 async def test_health_reports_a_missing_database_without_creating_it(tmp_path):
@@ -325,3 +333,68 @@ def test_questions_over_1000_characters_are_refused_and_not_stored(capsys, monke
     assert "error" not in lines[0] and "error" not in lines[2]
     assert main(["review", "list", "--json"]) == 0
     assert all(len(e["question"]) <= 1000 for e in json.loads(capsys.readouterr().out))
+
+
+async def test_ask_from_stdin_with_invalid_utf_8_answers_every_line(tmp_path):
+    """Bytes that are not UTF-8 (a stray 0xff, an encoded lone surrogate) under strict decoding, as in
+    a container without a UTF-8 locale: every line is answered and stored, U+FFFD in place of the bytes."""
+    db = tmp_path / "riderbot.db"
+    env = _env(db, PYTHONIOENCODING="utf-8:strict")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "ask",
+        "--json",
+        "-",
+        cwd=tmp_path,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdin = b"is zq1x \xff\xfe ok for commercial use\nis zq2x \xed\xa0\x80 ok for commercial use\nis mistral 7b free for commercial use\n"
+    out, err = await asyncio.wait_for(proc.communicate(stdin), 60)
+    assert proc.returncode == 0 and b"Traceback" not in err, err.decode()
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert [line["status"] for line in lines] == ["unanswered", "unanswered", "answered"]
+    assert [line["unknown_model"] for line in lines[:2]] == ["zq1x", "zq2x"]
+    con = sqlite3.connect(db)
+    try:
+        stored = sorted(q for (q,) in con.execute("SELECT question FROM queue"))
+    finally:
+        con.close()
+    assert stored == [
+        "is zq1x \ufffd\ufffd ok for commercial use",
+        "is zq2x \ufffd\ufffd\ufffd ok for commercial use",
+    ]
+
+
+async def test_close_with_the_database_locked_is_bounded_and_says_what_was_not_written(
+    tmp_path, caplog, monkeypatch
+):
+    """A busy timeout far longer than the shutdown allows: close() gives the writes CLOSE_SECONDS,
+    then the waiting ones fail at once (their callers get StorageError) and the rows left are logged."""
+    from bot.storage import core
+
+    monkeypatch.setattr(core, "CLOSE_SECONDS", 0.5)
+    CLOSE_SECONDS = core.CLOSE_SECONDS
+    path = tmp_path / "busy.db"
+    store = await open_storage(path, busy_timeout=60)
+    caplog.set_level(logging.ERROR, logger="riderbot.storage")
+    with locked(path):
+        waiting = asyncio.ensure_future(
+            store.log_question(Asked("is xtts ok for commercial use", "unanswered"))
+        )
+        await store.record_event("answered", "llama-2", None, "commercial-use", 1, "discord", 1.0)
+        await asyncio.sleep(0.1)
+        start = time.monotonic()
+        await store.close()
+        took = time.monotonic() - start
+    assert took < CLOSE_SECONDS + 1, f"close took {took:.2f} s"
+    with pytest.raises(StorageError, match="locked by another process"):
+        await waiting
+    assert any(
+        "1 buffered answer/stats row(s) could not be written" in r.getMessage() for r in caplog.records
+    )
+    assert not storage_threads()

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.conversations import Remembered, Where
 from bot.engine import log_outcome
 from bot.matching import ANSWERED, CLARIFY, Answer
 from bot.matching.matcher import Context
 from bot.storage import StorageError
+from bot.textnorm import clean_text
 
 if TYPE_CHECKING:
     from bot.client import RiderBot
@@ -53,9 +55,57 @@ class Origin:
         return cls(interaction.guild_id, interaction.channel_id, interaction.user.id)
 
 
+def where_of(channel: Any, guild_id: int | None, channel_id: int | None) -> Where:
+    """The place a conversation lives in (bot.conversations): the server, the channel, and for a
+    thread its parent (so a thread started from a question finds it)."""
+    parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+    return Where(guild_id, channel_id or 0, parent)
+
+
+def where_of_message(message: discord.Message) -> Where:
+    return where_of(message.channel, message.guild.id if message.guild else None, message.channel.id)
+
+
+def where_of_interaction(interaction: discord.Interaction) -> Where:
+    return where_of(interaction.channel, interaction.guild_id, interaction.channel_id)
+
+
+def replied_to(message: discord.Message) -> int | None:
+    """The id of the message ``message`` replies to (a forward is not a reply)."""
+    ref = message.reference
+    if ref is None or ref.type is discord.MessageReferenceType.forward:
+        return None
+    return ref.message_id
+
+
+def context_of(bot: RiderBot, message: discord.Message) -> Context | None:
+    """The conversation ``message`` follows up on: the message it replies to, its author's last
+    question in that channel, or its thread's starter question (bot.conversations)."""
+    return bot.conversations.context_for(where_of_message(message), message.author.id, replied_to(message))
+
+
+def remember_context(
+    bot: RiderBot,
+    answer: Answer,
+    where: Where,
+    user_id: int,
+    *,
+    question_id: int | None = None,
+    answer_id: int | None = None,
+) -> Remembered | None:
+    """Once answered (before the reply is sent: the next message may come as soon as it is seen):
+    what the answer leaves behind becomes the asker's conversation there, and the context of their
+    message; riderbot's reply is added with ``bot.conversations.add_answer`` once sent, so a reply
+    to either finds it. Chatter leaves nothing: the conversation it came in goes on unchanged."""
+    return bot.conversations.remember(
+        Context.of(answer), where, user_id, question_id=question_id, answer_id=answer_id
+    )
+
+
 def clean_question(text: str) -> str:
-    """The question without mention markup (the bot's own, users', roles', @everyone)."""
-    return " ".join(_MARKUP.sub(" ", text).split())
+    """The question without mention markup (the bot's own, users', roles', @everyone), and without
+    invalid Unicode (a lone surrogate becomes U+FFFD), so nothing it is echoed into or stored in fails."""
+    return " ".join(_MARKUP.sub(" ", clean_text(text)).split())
 
 
 def mentions_bot(bot: discord.Client, message: discord.Message) -> bool:
@@ -96,7 +146,9 @@ async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis:
     """Record a new question BEFORE its reply is sent: the anonymous stats event and, when it could not
     be answered, the review-queue entry, so a reply that says "I've logged it" is never ahead of the
     database. Whatever then happens to the reply (a 10062, a 403, a restart), the question is kept.
-    Storage trouble is logged at ERROR, never shown to the asker; returns whether it was stored."""
+    Storage trouble is logged at ERROR by the storage (and fails `riderbot health`); returns whether
+    it was stored, so the reply can say it was not (``render(..., logged=False)``) instead of "I've
+    logged it"."""
     # one INFO line per question: outcome, model, topic, timing; the text only when enabled
     line = "%s model=%s topic=%s verdict=%s %.2f ms"
     args: tuple[Any, ...] = (
@@ -132,7 +184,8 @@ async def log_question(bot: RiderBot, answer: Answer, origin: Origin, *, millis:
 async def remember_answer(bot: RiderBot, answer: Answer, message_id: int | None, origin: Origin) -> None:
     """After an answer or a clarify was sent: which question the message answers, so a vote or a
     clarify pick on it finds the question (and its asker) again."""
-    if message_id is None or answer.status not in (ANSWERED, CLARIFY):
+    statuses = {answer.status, *(p.status for p in answer.parts)}  # any part of several questions
+    if message_id is None or not statuses & {ANSWERED, CLARIFY}:
         return
     try:
         await bot.storage.record_answer(

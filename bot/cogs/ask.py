@@ -23,13 +23,17 @@ from bot.cogs.answering import (
     Origin,
     RateLimiter,
     clean_question,
+    context_of,
     log_question,
     mentions_bot,
     message_id_of,
     remember_answer,
+    remember_context,
     slow_down,
     timed_answer,
     too_long,
+    where_of_interaction,
+    where_of_message,
 )
 from bot.cogs.views import PickButton, VoteButton, render
 
@@ -91,28 +95,30 @@ class Ask(commands.Cog):
             if refusal:
                 await self._respond(interaction, refusal)
                 return
-            answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id)
+            where = where_of_interaction(interaction)
+            context = self.bot.conversations.context_for(where, interaction.user.id)
+            answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id, context=context)
             origin = Origin.of_interaction(interaction)
+            kept = remember_context(self.bot, answer, where, interaction.user.id)
             # store first; if that is slow (a busy database), defer so Discord's 3-second deadline
             # cannot expire while we wait, then answer by editing the "thinking" message
             storing = asyncio.ensure_future(log_question(self.bot, answer, origin, millis=millis))
             deferred = False
             if not (await asyncio.wait({storing}, timeout=self.defer_after))[0]:
                 deferred = await self._defer(interaction)
-            await storing
+            reply = render(self.bot.engine.kb, answer, logged=await storing)
             try:
                 if deferred:
-                    message_id: int | None = (
-                        await interaction.edit_original_response(**render(self.bot.engine.kb, answer))
-                    ).id
+                    message_id: int | None = (await interaction.edit_original_response(**reply)).id
                 else:
-                    response = await interaction.response.send_message(**render(self.bot.engine.kb, answer))
+                    response = await interaction.response.send_message(**reply)
                     message_id = message_id_of(response)
                     if message_id is None:
                         message_id = (await interaction.original_response()).id
             except discord.HTTPException as exc:
                 self._lost_reply(interaction, exc)
                 return
+            self.bot.conversations.add_answer(kept, message_id)
             await remember_answer(self.bot, answer, message_id, origin)
 
     async def _respond(self, interaction: discord.Interaction[RiderBot], text: str) -> None:
@@ -152,21 +158,32 @@ class Ask(commands.Cog):
             if refusal:
                 await self._respond(interaction, refusal)
                 return
-            answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id)
+            # the words are the message author's: their conversation (or the message it replies to)
+            context = context_of(self.bot, message)
+            answer, millis = timed_answer(self.bot, question, guild_id=interaction.guild_id, context=context)
             origin = Origin(interaction.guild_id, interaction.channel_id, interaction.user.id)
+            kept = remember_context(
+                self.bot,
+                answer,
+                where_of_message(message),
+                message.author.id,
+                question_id=message.id,
+            )
             await interaction.response.defer(ephemeral=True, thinking=True)
-            await log_question(self.bot, answer, origin, millis=millis)
+            logged = await log_question(self.bot, answer, origin, millis=millis)
             kb = self.bot.engine.kb
             try:
-                reply = await message.reply(**render(kb, answer), mention_author=False)
+                reply = await message.reply(**render(kb, answer, logged=logged), mention_author=False)
             except discord.HTTPException:
                 # can't post in this channel (permissions, a user-installed context): answer here instead
                 log.info(
                     "could not reply in channel %s; answering in the interaction", interaction.channel_id
                 )
-                reply = await interaction.followup.send(**render(kb, answer), wait=True)
+                reply = await interaction.followup.send(**render(kb, answer, logged=logged), wait=True)
+                self.bot.conversations.add_answer(kept, reply.id)
                 await interaction.delete_original_response()
             else:
+                self.bot.conversations.add_answer(kept, reply.id)
                 await interaction.edit_original_response(content=f"Answered: {reply.jump_url}")
             await remember_answer(self.bot, answer, reply.id, origin)
 
@@ -185,9 +202,11 @@ class Ask(commands.Cog):
                     await self._reply(message, content=warning)
                 return
             question = clean_question(message.content)
+            asked = message  # whose words the question is: theirs is the conversation it belongs to
             referenced = message.reference.resolved if message.reference is not None else None
             if not question and not in_dm and isinstance(referenced, discord.Message):
                 question = clean_question(referenced.content)  # "@riderbot" under a question
+                asked = referenced
             if not question:
                 await self._reply(message, content=HOW_TO_ASK)
                 return
@@ -195,12 +214,17 @@ class Ask(commands.Cog):
             if refusal:
                 await self._reply(message, content=refusal)
                 return
+            context = context_of(self.bot, asked)
             answer, millis = timed_answer(
-                self.bot, question, guild_id=(message.guild.id if message.guild else None)
+                self.bot, question, guild_id=(message.guild.id if message.guild else None), context=context
             )
             origin = Origin.of_message(message)
-            await log_question(self.bot, answer, origin, millis=millis)
-            sent = await self._reply(message, **render(self.bot.engine.kb, answer))
+            kept = remember_context(
+                self.bot, answer, where_of_message(asked), asked.author.id, question_id=asked.id
+            )
+            logged = await log_question(self.bot, answer, origin, millis=millis)
+            sent = await self._reply(message, **render(self.bot.engine.kb, answer, logged=logged))
+            self.bot.conversations.add_answer(kept, sent.id if sent else None)
             await remember_answer(self.bot, answer, sent.id if sent else None, origin)
 
     async def _reply(self, message: discord.Message, **kwargs) -> discord.Message | None:

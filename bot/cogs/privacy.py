@@ -76,6 +76,7 @@ class ForgetButton(
             return
         async with bot.busy():
             rows = await bot.storage.forget_user(self.user_id)
+            bot.conversations.forget_user(self.user_id)  # and what their follow-ups would take
             log.info("a member had their stored data deleted (%d rows)", rows)
             await interaction.response.edit_message(content=forgotten(rows), view=None)
 

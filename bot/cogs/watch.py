@@ -26,12 +26,15 @@ from bot.cogs.answering import (
     Origin,
     RecentlySent,
     clean_question,
+    context_of,
     log_question,
     mentions_bot,
     remember_answer,
+    remember_context,
     timed_answer,
+    where_of_message,
 )
-from bot.cogs.views import render
+from bot.cogs.views import MAX_PICKS, render
 from bot.matching import ANSWERED, Answer
 
 if TYPE_CHECKING:
@@ -114,29 +117,47 @@ class Watch(commands.Cog):
             question = clean_question(message.content)
             if not question or len(question) > MAX_QUESTION:
                 return
-            answer, millis = timed_answer(self.bot, question, guild_id=message.guild.id)
-            origin = Origin.of_message(message)
-            if answer.status != ANSWERED:
-                if worth_reviewing(answer):  # silent, but queued for review
-                    await log_question(self.bot, answer, origin, millis=millis)
-                return
-            if not self.recent.claim((message.channel.id, answer.model or answer.license, answer.topic)):
-                log.debug(
-                    "same answer sent in channel %s within the minute; staying quiet", message.channel.id
-                )
-                return
-            if not self._may_reply(message.author.id):
-                return
-            await log_question(self.bot, answer, origin, millis=millis)
-            kwargs = render(self.bot.engine.kb, answer)
-            view = kwargs.get("view") or discord.ui.View(timeout=None)
-            view.add_item(RemoveButton(message.author.id))
-            try:
-                sent = await message.reply(mention_author=False, **{**kwargs, "view": view})
-            except discord.HTTPException as exc:
-                log.warning("could not answer in watched channel %s: %s", message.channel.id, exc)
-                return
-            await remember_answer(self.bot, answer, sent.id, origin)
+            context = context_of(self.bot, message)
+            answer, millis = timed_answer(self.bot, question, guild_id=message.guild.id, context=context)
+            # the member's question, answered aloud or not, is the latest of their conversation
+            kept = remember_context(
+                self.bot,
+                answer,
+                where_of_message(message),
+                message.author.id,
+                question_id=message.id,
+            )
+            sent = await self._answer(message, answer, millis)
+            if sent is not None:
+                self.bot.conversations.add_answer(kept, sent.id)
+                await remember_answer(self.bot, answer, sent.id, Origin.of_message(message))
+
+    async def _answer(
+        self, message: discord.Message, answer: Answer, millis: float
+    ) -> discord.Message | None:
+        """Post the answer when it is sure, new in the channel and the member's allowance has room
+        (else stay silent, queueing what is worth reviewing); the message sent, if any."""
+        origin = Origin.of_message(message)
+        if answer.status != ANSWERED:
+            if worth_reviewing(answer):  # silent, but queued for review
+                await log_question(self.bot, answer, origin, millis=millis)
+            return None
+        if not self.recent.claim((message.channel.id, answer.model or answer.license, answer.topic)):
+            log.debug("same answer sent in channel %s within the minute; staying quiet", message.channel.id)
+            return None
+        if not self._may_reply(message.author.id):
+            return None
+        await log_question(self.bot, answer, origin, millis=millis)
+        kwargs = render(self.bot.engine.kb, answer)
+        view = kwargs.get("view") or discord.ui.View(timeout=None)
+        if len(view.children) >= MAX_PICKS:  # a full row of picks (several questions): room for Remove
+            view.remove_item(view.children[-1])
+        view.add_item(RemoveButton(message.author.id))
+        try:
+            return await message.reply(mention_author=False, **{**kwargs, "view": view})
+        except discord.HTTPException as exc:
+            log.warning("could not answer in watched channel %s: %s", message.channel.id, exc)
+            return None
 
 
 async def setup(bot: RiderBot) -> None:

@@ -114,6 +114,14 @@ class LanguageTables:
             if lang.id == "en":
                 english_words = words
             self._distinct[lang.id] = words
+        # the topics' own phrasings (knowledge/topics.yaml) are English too: "outputs" in a French
+        # phrasing ("outputs pour entrainer") does not make "can i train on llama 2 outputs?" French
+        english_words |= {
+            t
+            for topic in self.kb.topics.values()
+            for ph in (*topic.phrasings, *topic.weak_phrasings)
+            for t in tokens(ph)
+        }
         for lid in self._distinct:
             if lid != "en":
                 self._distinct[lid] -= english_words

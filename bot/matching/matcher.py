@@ -180,6 +180,7 @@ class Matcher:
             if is_cjk(t)
         )
         cjk.update(t for r in kb.places.regions.values() for w in r.words for t in tokens(w) if is_cjk(t))
+        cjk.update(t for w in kb.places.who_words for t in tokens(w) if is_cjk(t))  # 公司 in 我们公司在北京
         cjk.update(t for g in kb.general.values() for ph in g.phrasings for t in tokens(ph) if is_cjk(t))
         cjk.update(t for u in kb.uses.values() for w in u.question for t in tokens(w) if is_cjk(t))
         cjk.update(t for m in kb.models.values() for a in m.aliases for t in tokens(a) if is_cjk(t))
@@ -493,11 +494,14 @@ class Matcher:
         licence_tokens = {i for m in mentions if m.kind == LICENSE for i in range(m.start, m.end)}
         # a licence's own name ("FLUX.1 [dev] Non-Commercial License") is not the topic, unless nothing else is
         # ("the llama 3.2 acceptable use policy?")
+        # a short question's "?" says it asks something (tokens drop it); a long remark ending in "?"
+        # ("would you want to ... for our startup?") does not make a weak word its topic
+        asked = ("?" in p.text or "\uff1f" in p.text) and _length(toks) <= SHORT_QUESTION
         topic, topic_conf, why_not = self._find_topic(
-            [t for i, t in enumerate(toks) if i not in covered_tokens and i not in licence_tokens]
+            [t for i, t in enumerate(toks) if i not in covered_tokens and i not in licence_tokens], asked
         )
         if topic is None and licence_tokens:
-            topic, topic_conf, why_not = self._find_topic(rest)
+            topic, topic_conf, why_not = self._find_topic(rest, asked)
         topic_from_context = False
         cue = self.lang.follow_up_prefix(toks)
         form = self.lang.form(
@@ -678,10 +682,12 @@ class Matcher:
                 models = [bare]
                 if topic is None and context is not None and context.topic:
                     topic, confidence = context.topic, 0.8
-            elif topic is None:
+            elif topic is None and not (facts.places and form is not None and why_not == "no-topic"):
                 reason = why_not if why_not != "no-topic" else "off-topic"
                 return Answer(UNANSWERED, question, reason=reason, confidence=confidence, best_guess=guess)
             else:
+                if topic is None:  # "any limitation for china?": a place and a question, no model named
+                    topic, confidence = "geographic-restriction", 0.7
                 if confidence < ANSWER_THRESHOLD:
                     return Answer(
                         UNANSWERED,
@@ -902,12 +908,12 @@ class Matcher:
             unique.setdefault(g[1], g)
         return list(unique.values())
 
-    def _find_topic(self, rest: list[str]) -> tuple[str | None, float, str]:
+    def _find_topic(self, rest: list[str], asked: bool = False) -> tuple[str | None, float, str]:
         hits = self.topics.match(rest)
         if not hits:
             return None, 0.0, "no-topic"
         words = set(rest)
-        intent = bool(words & vocab.INTENT) or bool(words & self.lang.licence_words) or "?" in "".join(rest)
+        intent = asked or bool(words & vocab.INTENT) or bool(words & self.lang.licence_words)
         licence_words = bool(words & vocab.LICENSE_WORDS) or bool(words & self.lang.licence_words)
         candidates = [h for h in hits.values() if not h.weak_only or intent]
         if not candidates:
@@ -1508,6 +1514,19 @@ def _lengths(aliases: Iterable[tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
 
 
 _URL_HOST = re.compile(r"https?://(?:www\.)?[^/\s]+/?", re.IGNORECASE)
+# a repository link names its repository: "github.com/facebookresearch/llama/blob/main/LICENSE" is
+# facebookresearch/llama (a file path inside it is no model name); a Hugging Face link likewise
+_REPO_URL = re.compile(
+    r"https?://(?:www\.)?(?:github\.com|huggingface\.co|hf\.co|gitee\.com|modelscope\.cn(?:/models)?)/"
+    r"(?:(?:datasets|spaces)/)?([^/\s)\]]+/[^/\s)\]?#]+)[^\s)\]]*",
+    re.IGNORECASE,
+)
+
+
+# "llama2/3", "qwen 2.5/3": two versions of one name, asked about together
+_SLASH_VERSIONS = re.compile(
+    r"\b([a-z][a-z-]*[a-z])[ -]?(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)(?![\w./])", re.IGNORECASE
+)
 
 
 def _unquoted(question: str) -> str:
@@ -1515,7 +1534,9 @@ def _unquoted(question: str) -> str:
     quoted passages: a message that quotes riderbot's answer back is about what it asks, not the quote.
     A link keeps only its path: "https://huggingface.co/google/gemma-2-9b-it" names google/gemma-2-9b-it."""
     stripped = _LONG_QUOTE.sub(" ", _QUOTE_LINE.sub(" ", question))
-    stripped = _URL_HOST.sub(" ", stripped if stripped.strip() else question)
+    stripped = _REPO_URL.sub(r" \1 ", stripped if stripped.strip() else question)
+    stripped = _URL_HOST.sub(" ", stripped)
+    stripped = _SLASH_VERSIONS.sub(r"\1 \2 and \1 \3", stripped)
     return stripped if stripped.strip() else question
 
 
@@ -1561,6 +1582,9 @@ def _words(text: str) -> list[str]:
         else:
             out.extend(piece for piece in _CJK_RUN.split(chunk) if piece)
     return out
+
+
+SHORT_QUESTION = 12  # words
 
 
 def _length(toks: tuple[str, ...]) -> float:

@@ -7,6 +7,8 @@ the user (allowed, restricted, forbidden, not addressed) with a mark that matche
 
 from __future__ import annotations
 
+import re
+
 from bot.knowledge import KnowledgeBase
 from bot.matching import Answer
 from bot.matching.answer import DEPENDS, NO, YES
@@ -108,8 +110,25 @@ def candidate_label(c_reply: str | None, c_verdict: str | None) -> str:
     return VERDICT_LABELS.get(c_verdict or "", "?")
 
 
-def unanswered_text(kb: KnowledgeBase, answer: Answer) -> str:
-    """One or two sentences saying honestly why there is no answer."""
+# Said instead of "I've logged the question ..." when the question could not be stored (the database
+# is locked, read-only, full or gone): a reply never claims a question is kept when it is not
+NOT_LOGGED = (
+    "I could not log the question: my database is not working right now (the error has been "
+    "reported), so please ask again later."
+)
+_LOGGED = re.compile(r"(; |(?<=\.) )I've logged the question so maintainers can [^.]*\.")
+
+
+def unanswered_text(kb: KnowledgeBase, answer: Answer, *, logged: bool = True) -> str:
+    """One or two sentences saying honestly why there is no answer; ``logged=False`` when the
+    question could not be stored, so the reply does not claim it was."""
+    text = _unanswered_text(kb, answer)
+    if logged:
+        return text
+    return _LOGGED.sub(lambda m: (". " if m.group(1) == "; " else " ") + NOT_LOGGED, text)
+
+
+def _unanswered_text(kb: KnowledgeBase, answer: Answer) -> str:
     if answer.reason == "not-verified" and (answer.model or answer.license):
         return (
             f"I don't know yet: the licence text for {subject_name(kb, answer)} has not been verified, "

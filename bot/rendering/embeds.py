@@ -168,9 +168,10 @@ def _new_embed(total: int, **kwargs) -> discord.Embed:
 MAX_PARTS = 5  # questions answered in one message (each its own embed, sharing the 6000 characters)
 
 
-def answer_embeds(kb: KnowledgeBase, answer: Answer) -> list[discord.Embed]:
+def answer_embeds(kb: KnowledgeBase, answer: Answer, *, logged: bool = True) -> list[discord.Embed]:
     """The embeds for one message: one, or one per question when the message held several (at most
-    MAX_PARTS, all within the 6000 characters a message may carry)."""
+    MAX_PARTS, all within the 6000 characters a message may carry). ``logged=False``: the question
+    could not be stored, and an unanswered reply says so instead of "I've logged it"."""
     if answer.parts and answer.compare:
         return [
             compare_embed(kb, answer.topic or "", [p.model for p in answer.parts if p.model], answer=answer)
@@ -178,27 +179,35 @@ def answer_embeds(kb: KnowledgeBase, answer: Answer) -> list[discord.Embed]:
     if answer.parts:
         parts = answer.parts[:MAX_PARTS]
         share = TOTAL_MAX // len(parts) - 10
-        embeds = [answer_embed(kb, p, total=share, index=(i, len(parts))) for i, p in enumerate(parts, 1)]
+        embeds = [
+            answer_embed(kb, p, total=share, index=(i, len(parts)), logged=logged)
+            for i, p in enumerate(parts, 1)
+        ]
         if len(answer.parts) > MAX_PARTS:
             embeds[-1].set_footer(
                 text=footer_text(kb, f"I answered the first {MAX_PARTS} questions; ask the rest again.")
             )
         return embeds
-    return [answer_embed(kb, answer)]
+    return [answer_embed(kb, answer, logged=logged)]
 
 
 def answer_embed(
-    kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX, index: tuple[int, int] | None = None
+    kb: KnowledgeBase,
+    answer: Answer,
+    *,
+    total: int = TOTAL_MAX,
+    index: tuple[int, int] | None = None,
+    logged: bool = True,
 ) -> discord.Embed:
-    """The embed for any outcome: answered, clarify or unanswered."""
+    """The embed for any outcome: answered, clarify or unanswered (``logged``: see answer_embeds)."""
     answer = _escaped(answer)
     if answer.status == ANSWERED and answer.parts and not index:
-        return answer_embeds(kb, answer)[0]
+        return answer_embeds(kb, answer, logged=logged)[0]
     if answer.status == ANSWERED:
         return answered_embed(kb, answer, total=total, index=index)
     if answer.status == CLARIFY:
         return clarify_embed(kb, answer, total=total)
-    return unanswered_embed(kb, answer, total=total)
+    return unanswered_embed(kb, answer, total=total, logged=logged)
 
 
 def _escaped(answer: Answer) -> Answer:
@@ -295,7 +304,9 @@ def clarify_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX) 
     return embed
 
 
-def unanswered_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX) -> discord.Embed:
+def unanswered_embed(
+    kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MAX, logged: bool = True
+) -> discord.Embed:
     if answer.reason == "not-verified" and (answer.model or answer.license):
         title = f"{verdict_line('not-verified')}: {subject_name(kb, answer)}, {topic_name(kb, answer.topic).lower()}"
     elif answer.reason == "not-covered":
@@ -306,7 +317,7 @@ def unanswered_embed(kb: KnowledgeBase, answer: Answer, *, total: int = TOTAL_MA
     embed.set_footer(text=footer_text(kb, answer.language_note or ""))
     if answer.url:
         _add_field(embed, "Official page" if answer.reason == "not-covered" else "Official text", answer.url)
-    _set_description(embed, "\n\n".join([unanswered_text(kb, answer), *answer.notes]))
+    _set_description(embed, "\n\n".join([unanswered_text(kb, answer, logged=logged), *answer.notes]))
     return embed
 
 

@@ -31,6 +31,7 @@ MAX_BATCH = 256  # writes per group commit
 MAX_BUFFERED = 20_000  # answer/event rows kept for a retry while the database is failing
 CHANGE_POLL = 0.5  # seconds between change checks (SQLite; PostgreSQL's fallback is 1 s)
 MAX_ID = 2**63 - 1
+CLOSE_SECONDS = 3.0  # close() gives the last writes this long, then stops waiting for a locked database
 
 Scope = int | Literal["dms", "maintainers", "all"]
 SCOPES = ("dms", "maintainers", "all")
@@ -325,20 +326,37 @@ class StorageCore:
                 log.exception("change check failed")
 
     # -- closing -------------------------------------------------------------------------------------
+    def stop_waiting(self) -> None:
+        """Shutting down: writes waiting for a lock another process holds fail now (each caller gets
+        its StorageError and can say the question was not stored) instead of after the busy timeout;
+        from now on a locked database fails a write at once."""
+        stop = getattr(self.driver, "stop_waiting", None)
+        if stop is not None:
+            stop()
+
     async def close(self) -> None:
         """Finish the writes in flight, write the buffered rows, stop the watcher and the database
-        thread. Bounded: nothing here depends on the size of the queue."""
+        thread. Bounded: nothing here depends on the size of the queue, and a database another
+        process keeps locked gets CLOSE_SECONDS, then the writes still waiting fail (logged)."""
         if self._closed:
             return
         self._closing = True
         try:
             if self._flush_task is not None and not self._flush_task.done():
                 self._flush_task.cancel()
-            with contextlib.suppress(StorageError):
-                await self.flush()
-            if self._writer is not None and not self._writer.done():
+            finishing = asyncio.ensure_future(self._finish_writes())
+            if not (await asyncio.wait({finishing}, timeout=CLOSE_SECONDS))[0]:
+                self.stop_waiting()
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(asyncio.shield(self._writer), 8)
+                    await asyncio.wait_for(finishing, CLOSE_SECONDS)
+            unwritten = len(self._pending_answers) + len(self._pending_events)
+            if unwritten:
+                log.error(
+                    "closing %s: %d buffered answer/stats row(s) could not be written: %s",
+                    self.name,
+                    unwritten,
+                    self._failure or "the database did not take them in time",
+                )
             if self._watcher is not None:
                 self._notified.set()
                 self._watcher.cancel()
@@ -350,6 +368,13 @@ class StorageCore:
                 _settle(job.future, error=StorageError(f"{self.name} was closed before this was written."))
             self._pending = []
             await self.driver.close()
+
+    async def _finish_writes(self) -> None:
+        with contextlib.suppress(StorageError):
+            await self.flush()
+        if self._writer is not None and not self._writer.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._writer)
 
 
 def insert_isolated(sql: str, rows: list[tuple]) -> Ops:

@@ -20,6 +20,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ CHECKPOINT_SECONDS = 0.5
 _OPEN: dict[str, int] = {}  # database files this process has open (see _connect)
 _OPEN_LOCK = threading.Lock()
 CHECKPOINT_BYTES = 256 * 1024
+# A write waits up to the busy timeout for a lock another process holds, in slices this long, so
+# that shutting down (stop_waiting) ends the wait at once instead of after the whole busy timeout
+LOCK_SLICE = 0.05
 
 
 class SQLiteDriver:
@@ -50,6 +54,7 @@ class SQLiteDriver:
         self._identity: tuple[int, int] | None = None
         self._closed = False
         self._stop_checkpoints = threading.Event()
+        self._stop_waiting = threading.Event()
         self._key: str | None = None
         self._checkpointer: threading.Thread | None = None
 
@@ -115,6 +120,8 @@ class SQLiteDriver:
                 # a write proves the file is writable and not locked (rolled back, nothing changes)
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("ROLLBACK")
+                # from now on SQLite waits one slice per try; _begin_write waits the busy timeout
+                conn.execute(f"PRAGMA busy_timeout = {int(LOCK_SLICE * 1000)}")
                 # checkpoints (copying the WAL into the file, with its fsyncs) run in a thread of
                 # their own, so no commit waits for one
                 conn.execute("PRAGMA wal_autocheckpoint = 0")
@@ -219,7 +226,10 @@ class SQLiteDriver:
         if write:
             self._check_identity()
         try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                self._begin_write(conn)
+            else:
+                conn.execute("BEGIN")
         except sqlite3.Error as exc:
             raise self.error(exc, "write" if write else "read") from None
         try:
@@ -232,6 +242,23 @@ class SQLiteDriver:
         except BaseException:
             self._rollback(conn)
             raise
+
+    def _begin_write(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, waiting up to the busy timeout for another process's lock, unless
+        stop_waiting() is called (shutting down): then the next busy answer is final."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY") or "locked" in str(exc)
+                if not busy or self._stop_waiting.is_set() or time.monotonic() >= deadline:
+                    raise
+
+    def stop_waiting(self) -> None:
+        """Shutting down: a write waiting for a lock gives up now (and every later one at once)."""
+        self._stop_waiting.set()
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:

@@ -593,7 +593,9 @@ class FakeDiscord:
 
     async def start(self) -> FakeDiscord:
         self._cond = asyncio.Condition()
-        app = web.Application()
+        # aiohttp refuses bodies over 1 MiB by default; Discord takes uploads up to upload_limit (and
+        # answers 413 itself over it), plus room for the multipart envelope and the JSON payload
+        app = web.Application(client_max_size=self.upload_limit + 1024 * 1024)
         app.router.add_get("/", self._ws_handler)
         app.router.add_route("*", r"/api/v{version:\d+}/{tail:.*}", self._rest_handler)
         app.router.add_get("/cdn/{tail:.*}", self._cdn_handler)
