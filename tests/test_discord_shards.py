@@ -307,3 +307,23 @@ async def test_two_processes_with_different_shards_share_one_postgresql_database
     assert "shards 0,1 of 4 in this process" in out["A"] and "shards 2,3 of 4 in this process" in out["B"]
     assert "applied the maintainers' edits made by another process" in out["A"], out["A"][-3000:]
     assert TOKEN not in out["A"] + out["B"]
+
+
+def test_the_scale_compose_file_gives_each_bot_the_tested_grace_period():
+    """docker-compose.scale.yml: PostgreSQL and two bot processes on different shards of the same
+    count, each with at least the stop_grace_period whose shutdown budget test_discord_process checks."""
+    import yaml
+
+    from tests.test_discord_process import grace_period
+
+    compose = yaml.safe_load((ROOT / "docker-compose.scale.yml").read_text())
+    bots = {name: s for name, s in compose["services"].items() if name != "db"}
+    assert len(bots) == 2 and compose["services"]["db"]["image"].startswith("postgres")
+    shards = []
+    for service in bots.values():
+        env = service["environment"]
+        assert env["RIDERBOT_DB"].startswith("postgresql://") and env["RIDERBOT_SHARD_COUNT"] == "4"
+        count, mine = parse_shards(env["RIDERBOT_SHARD_COUNT"], env["RIDERBOT_SHARDS"])
+        shards.extend(mine or ())
+        assert float(service["stop_grace_period"].rstrip("s")) >= grace_period()
+    assert sorted(shards) == [0, 1, 2, 3]
