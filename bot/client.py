@@ -254,6 +254,9 @@ class RiderBot(commands.Bot):
             changes = await self.storage.changes_since(since)
             if not changes:
                 version = await self.storage.change_version()
+                if version > since:  # committed since the read above? then the log has it now
+                    changes = await self.storage.changes_since(since)
+            if not changes:
                 if version > since:  # counted but not logged (should not happen): reload it all
                     log.warning(
                         "change log has nothing after version %d of %d; reloading everything", since, version
