@@ -10,8 +10,13 @@ never shipped) it measures:
   the synthetic models). Caches are cleared before every pass, so every question is matched cold;
 - the same for a plain baseline: rapidfuzz `process.extractOne(question, choices, scorer=WRatio)`
   over every phrasing and alias string of that knowledge base, and our speed as a ratio to it;
+- matching with taught phrasings: the same throughput with 0 and with 10,000 wordings moderators
+  taught (synthetic questions, each linked to a model and topic), over the eval questions plus
+  taught wordings asked exactly and with a typo;
 - end to end (when the test fake Discord is importable, i.e. from a source checkout): a burst of
-  mentions through the real discord.py client and the fake Discord in this process;
+  mentions through the real discord.py client and the fake Discord in this process; and a burst
+  answered while the review queue holds 100k open entries (10k with --quick), with a lag probe
+  measuring the longest event-loop stall (bot/bench_e2e.py);
 - storage (bot/bench_storage.py): logging an unanswered question with 1k, 10k and 100k open queue
   entries, on SQLite and, with RIDERBOT_BENCH_POSTGRES (or RIDERBOT_TEST_POSTGRES), PostgreSQL.
 """
@@ -45,7 +50,10 @@ TARGETS = {
     "load_s_1x": 1.0,
     "rss_mb_1x": 150.0,
     "e2e_answers_per_s": 300.0,
+    "learned_qps_10k": 5000.0,
+    "lag_max_ms": 20.0,
 }
+LEARNED = 10_000  # taught wordings in the "matching with taught phrasings" rows
 QUICK_SLACK = 10.0  # --quick fails only when 10x worse than a target
 
 _SYLLABLES = (
@@ -251,6 +259,47 @@ def bench_size(
     )
 
 
+def bench_learned(counts: tuple[int, ...], base_questions: list[str], passes: int) -> list[dict[str, Any]]:
+    """Matching throughput on the shipped knowledge with ``count`` taught wordings, for each count."""
+    from bot.bench_storage import questions as synthetic_questions
+    from bot.bench_storage import typo
+
+    kb = load_knowledge()
+    models = sorted(kb.models)
+    rows = []
+    for count in counts:
+        matcher = Matcher(kb)
+        rng = random.Random(5)
+        taught = synthetic_questions(count, seed=3) if count else []
+        start = time.perf_counter()
+        for q in taught:
+            matcher.learn(q, rng.choice(models), None, rng.choice(TOPIC_IDS))
+        teach_s = time.perf_counter() - start
+        mix = list(base_questions)
+        if taught:  # a quarter more asked exactly as taught, a quarter with a typo
+            mix += [rng.choice(taught) for _ in range(len(base_questions) // 4)]
+            mix += [typo(rng.choice(taught), rng) for _ in range(len(base_questions) // 4)]
+
+        def clear(m: Matcher = matcher) -> None:
+            tokens.cache_clear()
+            m._correct.cache_clear()
+
+        for q in mix[:100]:
+            matcher.match(q)
+        latencies = _timed(matcher.match, mix, passes, clear)
+        rows.append(
+            {
+                "learned": count,
+                "teach_s": round(teach_s, 3),
+                "questions": len(mix),
+                "qps": round(len(latencies) / sum(latencies)),
+                "p50_ms": round(1000 * statistics.median(latencies), 3),
+                "p99_ms": round(1000 * _pct(latencies, 99), 3),
+            }
+        )
+    return rows
+
+
 def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> dict[str, Any]:
     base_questions = eval_questions(default_knowledge_dir())
     if quick:
@@ -269,8 +318,12 @@ def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> di
                 )
             )
     report: dict[str, Any] = {"quick": quick, "sizes": [r.__dict__ for r in results]}
+    report["learned"] = bench_learned((0, LEARNED), base_questions, passes=1 if quick else 3)
     if e2e:
         report["e2e"] = run_e2e(100 if quick else 500)
+        # a burst while the queue is big: the longest event-loop stall (and what the queue size adds)
+        loaded = [(100, 10_000)] if quick else [(1000, 0), (1000, 100_000)]
+        report["e2e_queue"] = [run_e2e(burst, queue) for burst, queue in loaded]
     if storage:
         from bot.bench_storage import run_storage_bench
 
@@ -279,13 +332,13 @@ def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> di
     return report
 
 
-def run_e2e(burst: int) -> dict[str, Any] | None:
+def run_e2e(burst: int, queue_entries: int = 0) -> dict[str, Any] | None:
     try:
         from bot.bench_e2e import e2e_burst
     except ImportError as exc:  # pragma: no cover - only without the Discord layer
         return {"skipped": str(exc)}
     try:
-        return asyncio.run(e2e_burst(burst))
+        return asyncio.run(e2e_burst(burst, queue_entries=queue_entries))
     except ImportError as exc:  # the fake Discord lives in tests/: only in a source checkout
         return {"skipped": str(exc)}
 
@@ -316,9 +369,25 @@ def check_targets(report: dict[str, Any], slack: float = 1.0) -> list[dict[str, 
                 "ok": r["speedup"] > 1.0,
             }
         )
+    learned = {r["learned"]: r for r in report.get("learned") or []}
+    if LEARNED in learned:
+        add(
+            f"questions/s with {LEARNED:,} taught wordings",
+            learned[LEARNED]["qps"],
+            TARGETS["learned_qps_10k"],
+            True,
+        )
     e2e = report.get("e2e") or {}
     if "answers_per_s" in e2e:
         add("end-to-end answers/s", e2e["answers_per_s"], TARGETS["e2e_answers_per_s"], True)
+    for row in report.get("e2e_queue") or []:
+        if row and "lag_max_ms" in row and row["queue_entries"]:
+            add(
+                f"event-loop lag max, {row['burst']:,} mentions with {row['queue_entries']:,} queued (ms)",
+                row["lag_max_ms"],
+                TARGETS["lag_max_ms"],
+                False,
+            )
     if report.get("storage"):
         from bot.bench_storage import storage_checks
 
@@ -336,6 +405,15 @@ def format_report(report: dict[str, Any]) -> str:
             f"| {r['factor']}x | {r['models']} | {r['aliases']} | {r['load_s']:.2f} s | {r['rss_mb']:.0f} MB | {r['qps']:,} | "
             f"{r['p50_ms']:.3f} ms | {r['p99_ms']:.3f} ms | {r['baseline_qps']:,} | {r['speedup']}x |"
         )
+    if report.get("learned"):
+        lines.append("")
+        lines.append("| taught wordings | teach | questions | questions/s | p50 | p99 |")
+        lines.append("|---:|---:|---:|---:|---:|---:|")
+        for r in report["learned"]:
+            lines.append(
+                f"| {r['learned']:,} | {r['teach_s']:.2f} s | {r['questions']} | {r['qps']:,} | "
+                f"{r['p50_ms']:.3f} ms | {r['p99_ms']:.3f} ms |"
+            )
     e2e = report.get("e2e")
     if e2e and "answers_per_s" in e2e:
         lines.append("")
@@ -345,6 +423,18 @@ def format_report(report: dict[str, Any]) -> str:
         )
     elif e2e:
         lines.append(f"\nend to end: skipped ({e2e.get('skipped')})")
+    loaded = [r for r in report.get("e2e_queue") or [] if r and "lag_max_ms" in r]
+    if loaded:
+        lines.append("")
+        lines.append(
+            "| mentions | open queue entries | answers/s | round trip p50 | p99 | event-loop lag max | lag p99 |"
+        )
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in loaded:
+            lines.append(
+                f"| {r['burst']:,} | {r['queue_entries']:,} | {r['answers_per_s']:.0f} | {r['p50_ms']:.1f} ms | "
+                f"{r['p99_ms']:.1f} ms | {r['lag_max_ms']:.1f} ms | {r['lag_p99_ms']:.1f} ms |"
+            )
     if report.get("storage"):
         from bot.bench_storage import format_storage
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -39,6 +40,7 @@ from bot.errors import LookupFailed, NotModerator, StartupError
 from bot.health import write_heartbeat
 from bot.knowledge import KnowledgeBase, KnowledgeError, default_knowledge_dir
 from bot.livekb import Live
+from bot.livekb import load as load_live
 from bot.livekb import start as start_live
 from bot.matching.matcher import Scope
 from bot.scopes import Scopes
@@ -87,6 +89,7 @@ PAYLOAD_LOGGERS = (
 DRAIN_SECONDS = 3.0
 STOP_WAIT_SECONDS = 1.5
 LOG_BATCH_SECONDS = 60.0  # new review-queue entries are posted to a log channel at most this often
+FOLLOW_RETRY_SECONDS = 1.0  # after a failure to apply another process's change, try again this soon
 
 
 def intents_for(settings: Settings) -> discord.Intents:
@@ -157,13 +160,21 @@ class RiderBot(commands.Bot):
         self._idle.set()
         self._closing: asyncio.Future | None = None
         self._ack_monitor = tasks.loop(seconds=ACK_POLL_SECONDS)(self._watch_heartbeat_acks)
-        self._last_ack: tuple[int, float] | None = None  # (which socket, its latency) at the last ACK seen
-        self.last_ack_at: float | None = None  # wall-clock time of the last heartbeat ACK seen
+        self._last_acks: dict[
+            int | None, tuple[int, float]
+        ] = {}  # shard -> (socket, latency) at its last ACK
+        self._ack_times: dict[int | None, float] = {}  # shard -> wall-clock time of its last ACK
+        self.last_ack_at: float | None = None  # the last heartbeat ACK (the oldest shard's, when sharded)
         self.log_batch_seconds = LOG_BATCH_SECONDS  # read when the Review cog loads (tests shorten it)
         self.knowledge_lock = asyncio.Lock()  # one knowledge edit or reload at a time
         self.scopes = Scopes(storage, engine.kb)  # each server's own aliases and wordings
         self.conversations = Conversations()  # what follow-ups take; in memory, 10 minutes
         self.live: Live | None = None  # the knowledge folder + the maintainers' edits (setup_hook)
+        self.applied_version = (
+            0  # the change version (Storage.change_version) this process is up to date with
+        )
+        self._learned_id = 0  # the highest global taught phrasing (learned.id) the matcher was taught
+        self._follower: asyncio.Task | None = None
 
     @property
     def knowledge_root(self) -> Path:
@@ -175,6 +186,8 @@ class RiderBot(commands.Bot):
                 "RIDERBOT_MAINTAINER_GUILD is not set: only the application's owner can make changes for "
                 "every server (/kb edit, /kb alias, /kb add-model, /kb reload, resolving for everyone)"
             )
+        # read before anything is loaded: a change another process makes meanwhile is applied after
+        self.applied_version = await self.storage.change_version()
         self.live, notes, problems = await start_live(self.storage, self.knowledge_root, self.engine.kb)
         for note in notes:
             log.info("%s", note)
@@ -186,6 +199,13 @@ class RiderBot(commands.Bot):
             await self.load_extension(extension)
         self.commands_synced = await self.sync_commands()
         self._ack_monitor.start()
+        self._follower = asyncio.create_task(self._follow_changes(), name="riderbot-change-follower")
+        self._follower.add_done_callback(_follower_ended)
+        # Everything loaded so far (the knowledge, its matcher, discord.py's caches) lives as long as
+        # the process: out of the collector's sight, a full collection does not walk it again. Without
+        # this, one gen-2 collection in the middle of a burst stalled the event loop for ~50 ms.
+        gc.collect()
+        gc.freeze()
 
     async def install_knowledge(self, kb: KnowledgeBase | None = None) -> None:
         """Swap in ``kb`` (None: keep the current one) and teach its new matcher the phrasings
@@ -194,13 +214,86 @@ class RiderBot(commands.Bot):
         and the teaching: no question is ever answered by a half-taught matcher."""
         # only the global phrasings go to the matcher every server shares; each server's own
         # (and its aliases) go to its Scope (bot.scopes), so no server answers with another's
-        learned = await self.storage.learned()
+        learned = await self.storage.global_learned_after(0)
         scopes = await self.scopes.fetch(None)
         if kb is not None:
             self.engine.replace(kb)
-        self.engine.teach(learned)
+        self.engine.teach((r["question"], r["model"], r["license"], r["topic"]) for r in learned)
+        self._learned_id = max((r["id"] for r in learned), default=0)
         self.scopes.kb = self.engine.kb
         self.scopes.apply(scopes)
+        gc.freeze()  # the new matcher too (see setup_hook); what the old one leaves is freed by refcount
+
+    # -- changes made by other processes (another shard's process, the CLI) ------------------------
+    async def _follow_changes(self) -> None:
+        """Wait for the change version to move (LISTEN/NOTIFY on PostgreSQL, a 0.5 s check on
+        SQLite) and apply what changed. Runs until close() cancels it; a failure is logged and
+        retried, never the end of it."""
+        while True:
+            try:
+                await self.storage.wait_for_change(self.applied_version)
+                await self.apply_changes()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "could not apply the changes made by another process; trying again in %.0f s",
+                    FOLLOW_RETRY_SECONDS,
+                )
+                await asyncio.sleep(FOLLOW_RETRY_SECONDS)
+
+    async def apply_changes(self) -> int:
+        """Bring this process up to date with the changes after ``applied_version``: knowledge
+        edits (kind ``kb``: reload the maintainers' edits unless this process made them), taught
+        phrasings and aliases (``learned`` / ``alias``: that server's scope; the shared matcher for
+        global ones), settings (the watched channels; every other setting is read from the database
+        when used). Idempotent: a change this process made itself costs a query or two. Returns the
+        version it is now up to date with."""
+        while True:
+            since = self.applied_version
+            changes = await self.storage.changes_since(since)
+            if not changes:
+                version = await self.storage.change_version()
+                if version > since:  # committed since the read above? then the log has it now
+                    changes = await self.storage.changes_since(since)
+            if not changes:
+                if version > since:  # counted but not logged (should not happen): reload it all
+                    log.warning(
+                        "change log has nothing after version %d of %d; reloading everything", since, version
+                    )
+                    await self._apply({"kb", "learned", "settings"}, {None}, everything=True)
+                    self.applied_version = version
+                return self.applied_version
+            kinds = {c["kind"] for c in changes}
+            guilds = {c["guild_id"] for c in changes if c["kind"] in ("learned", "alias")}
+            await self._apply(kinds, guilds)
+            self.applied_version = max(self.applied_version, changes[-1]["version"])
+            log.debug(
+                "applied changes %d..%d (%s)", since + 1, self.applied_version, ", ".join(sorted(kinds))
+            )
+
+    async def _apply(self, kinds: set[str], guilds: set[int | None], *, everything: bool = False) -> None:
+        async with self.knowledge_lock:  # not while a cog swaps the knowledge or reloads a scope
+            if "kb" in kinds:
+                _, signature = await self.storage.kb_edits_state()
+                if everything or self.live is None or signature != self.live.signature:
+                    live = await load_live(
+                        self.storage, self.knowledge_root, self.live.base if self.live else None
+                    )
+                    self.live = live
+                    await self.install_knowledge(live.kb)  # every scope and phrasing again
+                    log.info("knowledge: applied the maintainers' edits made by another process")
+                    guilds = set()
+            if None in guilds:
+                rows = await self.storage.global_learned_after(self._learned_id)
+                if rows:
+                    self.engine.teach((r["question"], r["model"], r["license"], r["topic"]) for r in rows)
+                    self._learned_id = max(self._learned_id, rows[-1]["id"])
+            for guild_id in guilds:
+                if guild_id is not None:
+                    await self.scopes.reload(guild_id)
+            if "settings" in kinds:
+                self.watched = await self.storage.watched_channels()
 
     def scope_for(self, guild_id: int | None) -> Scope | None:
         """A server's own aliases and taught wordings (None: the shared knowledge only). Cached in
@@ -239,24 +332,44 @@ class RiderBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: mentions are questions (the Ask cog), watched channels the Watch cog."""
 
+    def served_shards(self) -> tuple[int, tuple[int, ...]] | None:
+        """(shard count, the shards this process runs), None unsharded (this process serves every server).
+        Work that is per server and must be done once (announcing new queue entries) is limited to these."""
+        return None
+
+    def gateway_latencies(self) -> dict[int | None, tuple[int, float]]:
+        """Each gateway connection of this process: shard id (None unsharded) -> (which socket, its
+        latency). ShardedRiderBot has one per shard."""
+        ws = self.ws
+        return {} if ws is None else {None: (id(ws), ws.latency)}
+
     async def _watch_heartbeat_acks(self) -> None:
         """Record each gateway heartbeat ACK for `riderbot health` (the Docker HEALTHCHECK).
 
         An open socket proves nothing (a zombie connection stays open and silent for up to a minute
         before discord.py gives up on it), so only an ACK counts. discord.py exposes no ACK event, but
         ``latency`` (last ACK minus last heartbeat sent) changes with every ACK and with nothing else:
-        a new (socket, latency) pair is a new ACK."""
-        ws = self.ws
-        if ws is None or not math.isfinite(ws.latency) or self._last_ack == (id(ws), ws.latency):
+        a new (socket, latency) pair is a new ACK. With several shards in this process, the health
+        file holds the time of the OLDEST shard's last ACK: one silent shard fails the check."""
+        now = time.time()
+        fresh = False
+        for shard, (socket, latency) in self.gateway_latencies().items():
+            if not math.isfinite(latency) or self._last_acks.get(shard) == (socket, latency):
+                continue
+            self._last_acks[shard] = (socket, latency)
+            self._ack_times[shard] = now
+            fresh = True
+        expected = self.gateway_latencies().keys()
+        if not fresh or any(shard not in self._ack_times for shard in expected):
             return
-        self._last_ack = (id(ws), ws.latency)
-        self.last_ack_at = time.time()
+        self.last_ack_at = min(self._ack_times[shard] for shard in expected)
         if self.settings.health_file is None:
             return
+        latencies = [latency for _, latency in self._last_acks.values() if math.isfinite(latency)]
         try:
             write_heartbeat(
                 self.settings.health_file,
-                round(ws.latency, 4),
+                round(max(latencies), 4) if latencies else None,
                 storage_problem=self.storage.health_problem,
                 at=self.last_ack_at,
             )
@@ -288,6 +401,10 @@ class RiderBot(commands.Bot):
     async def _close_once(self) -> None:
         if self._ack_monitor.is_running():
             self._ack_monitor.cancel()
+        if self._follower is not None and not self._follower.done():
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), DRAIN_SECONDS)
         if not self._idle.is_set():
@@ -300,6 +417,41 @@ class RiderBot(commands.Bot):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), STOP_WAIT_SECONDS)
         await super().close()
+
+
+class ShardedRiderBot(RiderBot, commands.AutoShardedBot):
+    """RiderBot over several shards in one process (RIDERBOT_SHARD_COUNT, RIDERBOT_SHARDS): discord.py's
+    AutoShardedBot runs a gateway connection per shard; everything else is RiderBot's. Several
+    processes, each with its own shards, share one PostgreSQL database (see the README's *Running at
+    scale*)."""
+
+    def served_shards(self) -> tuple[int, tuple[int, ...]] | None:
+        count = self.shard_count or 1
+        return count, tuple(self.shard_ids if self.shard_ids is not None else range(count))
+
+    def gateway_latencies(self) -> dict[int | None, tuple[int, float]]:
+        return {shard: (id(info._parent.ws), info.latency) for shard, info in self.shards.items()}
+
+
+def make_bot(engine: Engine, storage: Storage, settings: Settings, **options: Any) -> RiderBot:
+    """The bot ``settings`` ask for: a ShardedRiderBot with RIDERBOT_SHARD_COUNT set, else RiderBot."""
+    if not settings.sharded:
+        return RiderBot(engine, storage, settings, **options)
+    options.setdefault("shard_count", settings.shard_count)
+    if settings.shards is not None:
+        options.setdefault("shard_ids", list(settings.shards))
+    return ShardedRiderBot(engine, storage, settings, **options)
+
+
+def _follower_ended(task: asyncio.Task) -> None:
+    """The change follower only ends by being cancelled (close()); anything else is said loudly."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    log.error(
+        "the change follower stopped: changes made by other processes are no longer applied here",
+        exc_info=exc,
+    )
 
 
 def setup_logging(settings: Settings) -> None:
@@ -328,7 +480,13 @@ async def serve(engine: Engine, settings: Settings, token: str) -> None:
             len(engine.kb.licenses),
             engine.kb.knowledge_date,
         )
-        async with RiderBot(engine, storage, settings) as bot:
+        if settings.sharded:
+            log.info(
+                "shards %s of %d in this process",
+                ",".join(map(str, settings.shards or range(settings.shard_count or 0))),
+                settings.shard_count,
+            )
+        async with make_bot(engine, storage, settings) as bot:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):  # docker stop: finish what's in flight, then exit
                 with contextlib.suppress(NotImplementedError, RuntimeError):

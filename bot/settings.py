@@ -35,6 +35,54 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return {key: value for key, value in dotenv_values(path, encoding="utf-8").items() if value is not None}
 
 
+MAX_SHARDS = 100_000
+
+
+def parse_shards(
+    count_text: str | None, shards_text: str | None
+) -> tuple[int | None, tuple[int, ...] | None]:
+    """RIDERBOT_SHARD_COUNT and RIDERBOT_SHARDS as (shard count, this process's shards): (None, None)
+    when neither is set; a count alone runs every shard in this process. RIDERBOT_SHARDS is a range
+    ``0-3``, a list ``0,2`` or both ``0-1,4``, each shard below the count. A bad value is a
+    SettingsError of one sentence."""
+    count_raw = (count_text or "").strip()
+    shards_raw = (shards_text or "").strip()
+    if not count_raw:
+        if shards_raw:
+            raise SettingsError(
+                f"RIDERBOT_SHARDS={shards_raw} needs RIDERBOT_SHARD_COUNT, the number of shards all the bot's "
+                "processes run together (e.g. RIDERBOT_SHARD_COUNT=4 with RIDERBOT_SHARDS=0-1 here and 2-3 in "
+                "the other process)"
+            )
+        return None, None
+    try:
+        count = int(count_raw)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_SHARDS:
+        raise SettingsError(
+            f"RIDERBOT_SHARD_COUNT must be a whole number from 1 to {MAX_SHARDS}, got {count_raw!r}"
+        )
+    if not shards_raw:
+        return count, None
+    expected = (
+        f"RIDERBOT_SHARDS must be shard numbers from 0 to {count - 1} (RIDERBOT_SHARD_COUNT={count}), "
+        f"as a range like 0-{count - 1} or a list like 0,{count - 1}, got {shards_raw!r}"
+    )
+    chosen: set[int] = set()
+    for part in shards_raw.split(","):
+        low_text, dash, high_text = part.strip().partition("-")
+        try:
+            low = int(low_text)
+            high = int(high_text) if dash else low
+        except ValueError:
+            raise SettingsError(expected) from None
+        if not 0 <= low <= high < count:
+            raise SettingsError(expected)
+        chosen.update(range(low, high + 1))
+    return count, tuple(sorted(chosen))
+
+
 @dataclass(frozen=True)
 class Settings:
     discord_token: str | None = field(default=None, repr=False)
@@ -56,6 +104,14 @@ class Settings:
     queue_max_open: int = (
         50_000  # at most this many open entries; beyond it the least asked, oldest go (0: no cap)
     )
+    shard_count: int | None = (
+        None  # RIDERBOT_SHARD_COUNT: shards of the whole bot (every process); None: unsharded
+    )
+    shards: tuple[int, ...] | None = None  # RIDERBOT_SHARDS: the ones this process runs; None: all of them
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
 
     @property
     def database_target(self) -> str:
@@ -138,6 +194,7 @@ class Settings:
             return value
 
         token = (env.get("DISCORD_TOKEN") or "").strip() or None
+        shard_count, shards = parse_shards(env.get("RIDERBOT_SHARD_COUNT"), env.get("RIDERBOT_SHARDS"))
         return cls(
             discord_token=token,
             db_path=db,
@@ -160,6 +217,8 @@ class Settings:
             queue_max_open=count("RIDERBOT_QUEUE_MAX_OPEN", 50_000),
             health_max_age=seconds("RIDERBOT_HEALTH_MAX_AGE", 150.0),
             discord_debug=flag("RIDERBOT_DISCORD_DEBUG", False),
+            shard_count=shard_count,
+            shards=shards,
         )
 
     def check_token(self) -> str:

@@ -72,3 +72,40 @@ def test_storage_bench_questions_are_distinct_and_typos_group(tmp_path):
 
     row = asyncio.run(run())
     assert row["grouped"] >= 0.9 and row["p99_ms"] < 50
+
+
+def test_taught_wordings_and_event_loop_lag_are_checked_with_10x_slack_in_quick():
+    from bot.bench import LEARNED
+
+    def report(learned_qps: float, lag_ms: float) -> dict:
+        base = _report(TARGETS["qps_1x"], 1.0)
+        base["learned"] = [{"learned": 0, "qps": 6000}, {"learned": LEARNED, "qps": learned_qps}]
+        base["e2e_queue"] = [{"burst": 100, "queue_entries": 10_000, "lag_max_ms": lag_ms}]
+        return base
+
+    names = lambda checks: [c["check"] for c in checks if not c["ok"]]  # noqa: E731
+    assert names(check_targets(report(TARGETS["learned_qps_10k"], TARGETS["lag_max_ms"]))) == []
+    assert names(check_targets(report(TARGETS["learned_qps_10k"] / 2, TARGETS["lag_max_ms"] * 2))) == [
+        "questions/s with 10,000 taught wordings",
+        "event-loop lag max, 100 mentions with 10,000 queued (ms)",
+    ]
+    assert names(check_targets(report(TARGETS["learned_qps_10k"] / 5, 150.0), slack=10.0)) == []
+    assert len(names(check_targets(report(TARGETS["learned_qps_10k"] / 20, 300.0), slack=10.0))) == 2
+
+
+def test_the_lag_probe_sees_a_stall():
+    import asyncio
+    import time
+
+    from bot.bench_e2e import LagProbe
+
+    async def run() -> float:
+        probe = LagProbe()
+        probe.start()
+        await asyncio.sleep(0.02)
+        time.sleep(0.05)  # noqa: ASYNC251 - the event loop blocked for 50 ms, on purpose
+        await asyncio.sleep(0.02)
+        await probe.stop()
+        return probe.max_ms
+
+    assert 40 <= asyncio.run(run()) < 500

@@ -178,3 +178,36 @@ def test_family_names_ask_which_member_or_answer_for_all(engine, family):
 
 def test_a_family_with_one_member_is_answered(engine):
     assert engine.ask("can i use dbrx commercially").model == "dbrx"
+
+
+def test_learned_wordings_are_found_through_the_index_among_10k(monkeypatch):
+    """A close variant of one of 10,000 taught wordings is found (its numbers decide which it may
+    be compared with); another number never matches; a lookup compares a bounded handful."""
+    import random
+
+    from bot.bench_storage import questions, typo
+    from bot.matching import learned
+    from bot.matching.learned import LearnedIndex, Taught
+    from bot.textnorm import normalize
+
+    index = LearnedIndex()
+    taught = questions(10_000, seed=3)
+    for n, q in enumerate(taught):
+        index.add(q, Taught(f"m{n}", None, "commercial-use"))
+    rng = random.Random(1)
+    picked = rng.sample(range(len(taught)), 200)
+    hits = sum(
+        index.lookup(normalize(typo(taught[n], rng))) == Taught(f"m{n}", None, "commercial-use")
+        for n in picked
+    )
+    assert hits >= 190
+    index.add("is zubrakel 3 ok for commercial use", Taught("x", None, "commercial-use"))
+    assert index.lookup(normalize("is zubrakel 3 ok for comercial use")) == Taught(
+        "x", None, "commercial-use"
+    )
+    assert index.lookup(normalize("is zubrakel 4 ok for commercial use")) is None
+    compared = []
+    real = learned.fuzz.token_sort_ratio
+    monkeypatch.setattr(learned.fuzz, "token_sort_ratio", lambda a, b: compared.append(b) or real(a, b))
+    index.lookup(normalize("is that thing ok for commercial use in my app"))
+    assert len(compared) <= 2 * learned.MAX_CANDIDATES

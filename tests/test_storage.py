@@ -391,3 +391,16 @@ async def test_settings_changes_bump_the_version_and_wait_for_change_returns(sto
         await store.wait_for_change(await store.change_version(), timeout=0.05)
         == await store.change_version()
     )
+
+
+async def test_unannounced_entries_are_split_by_shard_like_discord_splits_servers(store):
+    """Each process of a sharded bot announces only its own servers' new entries (DMs: shard 0's)."""
+    on0, on1 = (10 << 22) + 5, (11 << 22) + 7  # (guild_id >> 22) % 2: 0 and 1
+    for n, guild in enumerate((on0, on1, None)):
+        await store.log_question(Asked(f"is model {n} ok", "unanswered", guild, 1 if guild else None, 2))
+    guilds = lambda rows: sorted((r["guild_id"] or 0) for r in rows)  # noqa: E731
+    assert guilds(await store.unannounced(scope="all", shards=(2, [0]))) == [0, on0]
+    assert guilds(await store.unannounced(scope="all", shards=(2, [1]))) == [on1]
+    assert guilds(await store.unannounced(scope="all", shards=(2, (0, 1)))) == [0, on0, on1]
+    assert guilds(await store.unannounced(scope="all")) == [0, on0, on1]
+    assert guilds(await store.unannounced(scope=on1, shards=(2, [0]))) == []

@@ -198,7 +198,8 @@ class Review(
         storage = self.bot.storage
         try:
             async with self.bot.busy():
-                entries = await storage.unannounced(scope="all")  # each server's go to its own channel
+                # each server's go to its own channel; with shards, each process posts its own servers'
+                entries = await storage.unannounced(scope="all", shards=self.bot.served_shards())
                 if not entries:
                     return
                 channels = await storage.log_channels()

@@ -28,9 +28,14 @@ class Taught:
 
 
 class LearnedIndex:
+    """Taught wordings by their exact normalised text, and by (numbers, word) for close variants:
+    a wording is only ever compared with wordings that have the same numbers (it could never match
+    the others), so a lookup reads at most MAX_CANDIDATES * 2 of them however many are taught."""
+
     def __init__(self) -> None:
         self._exact: dict[str, Taught] = {}
-        self._by_word: dict[str, set[str]] = {}
+        # (the wording's numbers, one of its words) -> the wordings, in the order they were taught
+        self._by_word: dict[tuple[frozenset[str], str], dict[str, None]] = {}
 
     def __len__(self) -> int:
         return len(self._exact)
@@ -40,28 +45,34 @@ class LearnedIndex:
         if not norm:
             return
         self._exact[norm] = taught
+        numbers = _numbers(norm)
         for word in set(norm.split()):
             if word not in vocab.STOPWORDS:
-                self._by_word.setdefault(word, set()).add(norm)
+                self._by_word.setdefault((numbers, word), {})[norm] = None
 
     def lookup(self, norm: str) -> Taught | None:
         hit = self._exact.get(norm)
         if hit is not None or not self._exact:
             return hit
-        words = [w for w in set(norm.split()) if w not in vocab.STOPWORDS and w in self._by_word]
-        if not words:
+        numbers = _numbers(norm)
+        found = [
+            (len(p), w, p)
+            for w in set(norm.split())
+            if w not in vocab.STOPWORDS and (p := self._by_word.get((numbers, w))) is not None
+        ]
+        if not found:
             return None
-        words.sort(key=lambda w: len(self._by_word[w]))
-        candidates: set[str] = set()
-        for w in words[:RAREST]:
-            candidates |= self._by_word[w]
+        found.sort(key=lambda f: f[:2])  # the rarest words first
+        candidates: dict[str, None] = {}
+        for _, _, posting in found[:RAREST]:
+            for other in posting:
+                candidates[other] = None
+                if len(candidates) >= MAX_CANDIDATES * 2:
+                    break
             if len(candidates) >= MAX_CANDIDATES:
                 break
-        numbers = _numbers(norm)
         best, best_score = None, CUTOFF
-        for other in sorted(candidates)[: MAX_CANDIDATES * 2]:
-            if _numbers(other) != numbers:
-                continue
+        for other in sorted(candidates):
             score = fuzz.token_sort_ratio(norm, other)
             if score >= best_score:
                 best, best_score = other, score

@@ -56,6 +56,17 @@ class KnowledgeStore:
             where, args = "(guild_id IS NULL OR guild_id = ?)", [guild_id]
         return await self._read(lambda: _all(f"SELECT * FROM learned WHERE {where} ORDER BY id", *args))
 
+    async def global_learned_after(self, after_id: int = 0) -> list[dict[str, Any]]:
+        """The global taught phrasings (guild_id NULL) with an id above ``after_id``, oldest first:
+        what a process that has taught up to ``after_id`` still lacks (the bot's change follower)."""
+        return await self._read(
+            lambda: _all(
+                "SELECT id, question, model, license, topic FROM learned"
+                " WHERE guild_id IS NULL AND id > ? ORDER BY id",
+                after_id,
+            )
+        )
+
     async def teach(
         self,
         question: str,

@@ -333,9 +333,21 @@ class QueueStore:
         return (yield from _get_entry(queue_id, scope))
 
     # -- the log-channel announcer ----------------------------------------------------------------
-    async def unannounced(self, *, scope: Scope, limit: int = 500) -> list[dict[str, Any]]:
-        """Open entries in ``scope`` not yet posted to a log channel, oldest first (at most ``limit``)."""
+    async def unannounced(
+        self, *, scope: Scope, limit: int = 500, shards: tuple[int, Iterable[int]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Open entries in ``scope`` not yet posted to a log channel, oldest first (at most ``limit``).
+        ``shards`` = (shard count, shard ids): only the servers on those shards (``(guild_id >> 22) %
+        count``, as Discord splits them) and, with shard 0, the DMs: each process of a sharded bot
+        announces its own servers' entries, so none is posted twice."""
         where, args = scope_where(scope, forwarded="forwarded_at")
+        if shards is not None:
+            count, ids = shards[0], sorted({int(i) for i in shards[1]})
+            if count < 1 or not ids:
+                raise ValueError(f"shards must be (count, ids), not {shards!r}")
+            where += f" AND (((guild_id / 4194304) % ?) IN ({placeholders(len(ids))})"
+            where += " OR guild_id IS NULL)" if 0 in ids else ")"
+            args = [*args, count, *ids]
         return await self._read(
             lambda: _rows(
                 f"SELECT * FROM queue WHERE announced = 0 AND status = 'open' AND {where} ORDER BY id LIMIT ?",

@@ -182,3 +182,76 @@ async def test_forum_posts_are_threads_the_bot_sees_with_their_parent(fake):
         assert reply["channel_id"] == str(post.channel_id) and reply["content"] == "echo: first message"
         thread = bot.get_channel(post.channel_id)
         assert isinstance(thread, discord.Thread) and thread.parent_id == forum.id
+
+
+def _guilds_on(fake: FakeDiscord, shards: set[int]) -> list[int]:
+    return [g for g in fake.guilds if fake.shard_of(g) in shards]
+
+
+async def _guild_on_each_side(fake: FakeDiscord, sides: list[set[int]]) -> None:
+    """Add guilds until every set of shards has one (a snowflake's shard comes from its millisecond)."""
+    n = 0
+    while not all(_guilds_on(fake, side) for side in sides):
+        fake.add_guild(f"g{n}")
+        n += 1
+        await asyncio.sleep(0.002)
+
+
+async def test_two_processes_with_different_shards_share_the_fake_each_getting_its_own_guilds():
+    """Two clients, as two processes would run them: shards 0-1 and 2-3 of 4. GET /gateway/bot says
+    4 shards; each IDENTIFY is honoured; each client gets only its shards' guilds, and messages and
+    slash commands in a guild reach only the client running that guild's shard; DMs go to shard 0."""
+    async with FakeDiscord(shard_count=4) as fake:
+        sides = [{0, 1}, {2, 3}]
+        await _guild_on_each_side(fake, sides)
+        seen: dict[int, list[tuple[str, int | None, int | None]]] = {0: [], 1: []}
+        bots = []
+        for n, side in enumerate(sides):
+            bot = commands.AutoShardedBot(
+                command_prefix="!",
+                intents=discord.Intents.default(),
+                guild_ready_timeout=0.05,
+                http_trace=fake.loopback_guard(),
+                shard_count=4,
+                shard_ids=sorted(side),
+            )
+
+            async def on_message(message: discord.Message, n: int = n) -> None:
+                if message.author.bot:
+                    return
+                guild = message.guild
+                seen[n].append(("message", guild.id if guild else None, guild.shard_id if guild else None))
+
+            bot.add_listener(on_message)
+
+            @bot.tree.command(name="where")
+            async def where(interaction: discord.Interaction, n: int = n) -> None:
+                seen[n].append(("slash", interaction.guild_id, None))
+                await interaction.response.send_message(f"process {n}")
+
+            bots.append(bot)
+        async with fake.run(bots[0], timeout=10), fake.run(bots[1], timeout=10):
+            await fake.wait_until_connected()
+            gateway = await bots[0].http.request(discord.http.Route("GET", "/gateway/bot"))
+            assert gateway["shards"] == 4
+            assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 4), (1, 4), (2, 4), (3, 4)]
+            for bot, side in zip(bots, sides, strict=True):
+                assert sorted(bot.shards) == sorted(side) and bot.shard_count == 4
+                assert {g.id for g in bot.guilds} == set(_guilds_on(fake, side))
+            await bots[0].tree.sync()
+            for n, side in enumerate(sides):
+                guild = _guilds_on(fake, side)[0]
+                channel = "general" if guild == fake.guild_id else f"{fake.guilds[guild]}/general"
+                await fake.send_message("hello", author="alice", channel=channel)
+                await fake.wait_for(lambda n=n: seen[n] or None, description=f"the message in client {n}")
+                assert seen[n] == [("message", guild, fake.shard_of(guild))] and not seen[1 - n]
+                assert fake.dispatched[-1] in fake.session(fake.shard_of(guild)).events
+                seen[n].clear()
+                answer = await (await fake.slash("where", channel=channel)).response()
+                assert answer["data"]["content"] == f"process {n}" and seen[n] == [("slash", guild, None)]
+                assert not seen[1 - n]
+                seen[n].clear()
+            await fake.send_message("psst", author="alice", dm=True)
+            await fake.wait_for(lambda: seen[0] or None, description="the DM in client 0")
+            assert seen[0] == [("message", None, None)] and not seen[1]
+        fake.assert_no_unexpected_requests()
