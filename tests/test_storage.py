@@ -8,6 +8,7 @@ import asyncio
 import csv
 import gzip
 import io
+import itertools
 import secrets
 import sqlite3
 import time
@@ -179,6 +180,25 @@ async def test_grouping_finds_the_entry_among_many_similar_ones(store):
     assert (await store.log_question(Asked("delta ok for commercial use?", "unanswered", guild_id=1)))[
         0
     ] == target
+
+
+async def test_a_one_word_typo_is_grouped_when_every_word_is_common(store):
+    """Drop-one keys: when thousands of open entries share every word of a question (six words out
+    of a vocabulary of twelve, each word in half of them), the per-word probes read an arbitrary slice, yet a repeat with one
+    word mistyped is still found: it shares the key of its other five words with its entry."""
+    vocab = ["harbour", "lantern", "meadows", "orchard", "pebbles", "quartzy",
+             "riddles", "saffron", "thimble", "umbrels", "velvety", "willowy"]  # fmt: skip
+    texts = [" ".join(c) for c in itertools.combinations(vocab, 6)]  # 924: each word in 462 of them
+    ids = []
+    for start in range(0, len(texts), 500):
+        batch = [Asked(t, "unanswered", guild_id=1) for t in texts[start : start + 500]]
+        ids += [qid for qid, _ in await asyncio.gather(*(store.log_question(a) for a in batch))]
+    assert len(set(ids)) == len(texts) == 924  # different words: different questions
+    for index in (7, 500, len(texts) - 1):
+        words = texts[index].split()
+        words[2] = words[2][:-1] + "x"  # one letter wrong
+        again, created = await store.log_question(Asked(" ".join(words), "unanswered", guild_id=1))
+        assert (again, created) == (ids[index], False)
 
 
 async def test_resolved_entries_leave_the_index(store):

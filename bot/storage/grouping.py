@@ -9,6 +9,8 @@ Instead of comparing a question with every open entry, each open entry is indexe
 
 - one row for its exact key: the hash of its sorted tokens ("=" prefix), so a reordering or a
   change of punctuation or case is found by one index probe;
+- one row per word left out ("-" prefix, the hash of the other sorted tokens), so a question with
+  one word mistyped is found by one probe too, however many entries share its common words;
 - one row per distinct word (two letters or more; numbers are already in the signature).
 
 A new question probes the exact key and each of its words, restricted to the same server and
@@ -36,6 +38,8 @@ TERM_LIMIT = 16  # index rows read per word of the question
 MAX_TERMS = 8  # words of a question probed (the longest ones: rare words are long words)
 PREFIX, PREFIX_MIN = 4, 6  # the two longest words (of 6+ letters) are also probed by their first 4 letters
 CANDIDATES = 24  # entries sharing the most words that are scored with token_sort_ratio
+DROP_ONE_MIN, DROP_ONE_MAX = 3, 24  # words a question needs for drop-one keys (longer ones: words only)
+DROP_ONE_LIMIT = 8  # entries read through the drop-one keys
 
 
 def normalized(question: str) -> str:
@@ -65,8 +69,24 @@ def words(norm: str) -> list[str]:
     return sorted(seen, key=lambda t: (-len(t), t))
 
 
+def drop_one_terms(norm: str) -> list[str]:
+    """The question's keys with one word left out ("-" prefix): a question with one word mistyped
+    shares one of them with its entry (the one without that word), found by an index probe whatever
+    the size of the queue. Only for questions of DROP_ONE_MIN to DROP_ONE_MAX words."""
+    toks = sorted(norm.split())
+    if not DROP_ONE_MIN <= len(toks) <= DROP_ONE_MAX:
+        return []
+    keys = {" ".join(toks[:i] + toks[i + 1 :]) for i in range(len(toks))}
+    return sorted("-" + hashlib.sha1(k.encode("utf-8")).hexdigest()[:20] for k in keys)
+
+
 def terms(norm: str) -> list[str]:
     return [exact_term(norm), *words(norm)]
+
+
+def index_terms(norm: str) -> list[str]:
+    """Every key an open entry is indexed by: its exact key, its drop-one keys, its words."""
+    return [exact_term(norm), *drop_one_terms(norm), *words(norm)]
 
 
 def length(norm: str) -> int:

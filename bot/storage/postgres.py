@@ -65,6 +65,7 @@ class PostgresDriver:
                 server_settings={
                     "lock_timeout": str(int(busy_timeout * 1000)),
                     "application_name": "riderbot",
+                    "plan_cache_mode": "force_custom_plan",
                 },
             )
         except (TimeoutError, OSError) as exc:

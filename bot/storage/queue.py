@@ -455,6 +455,9 @@ class QueueStore:
 
 
 # -- statement generators -----------------------------------------------------------------------------
+DROP_PROBE = 999  # the probe number of the drop-one keys in _find_similar
+
+
 def _find_similar(norm: str, guild_id: int | None) -> Ops:
     """The open entry of this server that ``norm`` repeats, through the grouping index."""
     gkey, sig = grouping.guild_key(guild_id), grouping.number_signature(norm)
@@ -481,6 +484,18 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
             f" AND term = ? AND nlen BETWEEN ? AND ? ORDER BY nlen DESC LIMIT {half}) AS b{i}"
         )
         args += [gkey, sig, term, n, high, gkey, sig, term, low, n - 1]
+    # one word mistyped: the entry shares the key of the other words
+    drop = grouping.drop_one_terms(norm)
+    if drop:
+        # always DROP_ONE_MAX keys (repeats are harmless), so the statement has one shape and
+        # PostgreSQL's prepared-statement cache keeps it
+        drop += [drop[0]] * (grouping.DROP_ONE_MAX - len(drop))
+        parts.append(
+            f"SELECT queue_id, {DROP_PROBE} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ?"
+            f" AND numsig = ? AND term IN ({placeholders(len(drop))}) AND nlen BETWEEN ? AND ?"
+            f" LIMIT {grouping.DROP_ONE_LIMIT}) AS d"
+        )
+        args += [gkey, sig, *drop, low, high]
     # a typo in a rare word leaves its start: probe the first letters of the longest words too
     for k, word in enumerate(w for w in terms[1:3] if len(w) >= grouping.PREFIX_MIN):
         start = word[: grouping.PREFIX]
@@ -497,7 +512,10 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
     sizes: dict[int, int] = {}
     for _, t in hits:
         sizes[t] = sizes.get(t, 0) + 1
-    weights = {t: 1000.0 if t == 0 else (1.0 if k < half else 0.001) / k for t, k in sizes.items()}
+    weights = {
+        t: 1000.0 if t == 0 else 100.0 if t == DROP_PROBE else (1.0 if k < half else 0.001) / k
+        for t, k in sizes.items()
+    }
     score: dict[int, float] = {}
     for queue_id, t in hits:
         score[queue_id] = score.get(queue_id, 0.0) + weights[t]

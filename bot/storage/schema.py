@@ -124,7 +124,7 @@ def _release_4(dialect: str) -> Ops:
 
 def index_rows(queue_id: int, norm: str, guild_id: int | None) -> list[tuple]:
     gkey, sig, n = grouping.guild_key(guild_id), grouping.number_signature(norm), grouping.length(norm)
-    return [(gkey, sig, term, n, queue_id) for term in grouping.terms(norm)]
+    return [(gkey, sig, term, n, queue_id) for term in grouping.index_terms(norm)]
 
 
 MIGRATIONS: list[Migration] = [
@@ -305,6 +305,11 @@ MIGRATIONS: list[Migration] = [
     );
     """,
         _release_4,
+    ),
+    Migration(
+        "drop-one keys in the grouping index: a repeat with one word mistyped is found at any queue size",
+        "",
+        _index_open_entries,  # index_rows() now has them; rows already there are kept (ON CONFLICT)
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
