@@ -273,6 +273,11 @@ class Replier:
         above_reply = YES if form in NEGATIVE_FORMS else NO
         below_reply = YES if above_reply == NO else NO
         facts = {"quantity": {"metric": q.metric, "value": q.value, "text": q.text}}
+
+        def capped(reply: str, body: str, quote: Quote) -> Outcome:
+            """The user-threshold rider applies ("yes"); ``reply`` is what it means for this number."""
+            return Outcome("user-threshold", "yes", reply, LEADS[reply], body, (quote,), facts=facts)
+
         for t in lic.thresholds:
             ratio = _ratio(q, t)
             if ratio is None:
@@ -289,27 +294,21 @@ class Replier:
                         f"{q.text} daily users could mean more than {limit}{when}, the {lic.name}'s limit; "
                         f"above it {t.above}.{who}"
                     )
-                    return Outcome(
-                        "user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts
-                    )
+                    return capped(DEPENDS, body, t.quote)
             if ratio > 1 + margin:
                 body = f"at {q.text} you are above the {lic.name}'s limit of {limit}{when}: {t.above}.{who}"
-                return Outcome(
-                    "user-threshold", "yes", above_reply, LEADS[above_reply], body, (t.quote,), facts=facts
-                )
+                return capped(above_reply, body, t.quote)
             if ratio < 1 - margin or (margin == 0.0 and ratio <= 1):
                 body = (
                     f"at {q.text} you are under the {lic.name}'s limit of {limit}{when}, so it does not "
                     f"stop you; the rest of the licence still applies.{who}"
                 )
-                return Outcome(
-                    "user-threshold", "yes", below_reply, LEADS[below_reply], body, (t.quote,), facts=facts
-                )
+                return capped(below_reply, body, t.quote)
             body = (
                 f"{q.text} is close to the {lic.name}'s limit of {limit}{when}; above it {t.above}. "
                 f"Exchange rates and what exactly is counted decide it.{who}"
             )
-            return Outcome("user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts)
+            return capped(DEPENDS, body, t.quote)
         if lic.thresholds and topic == "user-threshold":
             # the licence counts something else ("500k MAU" against a revenue cap): the number the
             # question gives does not settle it, the one the licence counts does
@@ -323,14 +322,12 @@ class Replier:
                     f"the {lic.name} has no revenue limit, so {q.text} changes nothing; its limit is on "
                     f"users: {limits}{when}, above which {t.above}."
                 )
-                return Outcome(
-                    "user-threshold", "yes", below_reply, LEADS[below_reply], body, (t.quote,), facts=facts
-                )
+                return capped(below_reply, body, t.quote)
             body = (
                 f"the {lic.name}'s limit is {limits}{when}: it counts {counted}, not {stated}, so {q.text} "
                 f"does not settle it. Above that limit {t.above}."
             )
-            return Outcome("user-threshold", "yes", DEPENDS, LEADS[DEPENDS], body, (t.quote,), facts=facts)
+            return capped(DEPENDS, body, t.quote)
         rider = kb.rider(model_id, None if model_id else license_id, "user-threshold")
         if rider is not None and rider.verdict in ("no", "not-addressed") and not lic.thresholds:
             kind = "revenue" if q.metric.endswith("revenue") else "user"
