@@ -892,28 +892,10 @@ class FakeDiscord:
         return int(self._resolve_user(user)["id"])
 
     def _resolve_user(self, ref: Any) -> dict:
-        if isinstance(ref, dict):
-            return self._users_by_id.get(int(ref["id"]), ref)
-        if hasattr(ref, "id") and not isinstance(ref, (str, int)):
-            ref = ref.id
-        if isinstance(ref, str) and ref in self.users:
-            return self.users[ref]
-        try:
-            return self._users_by_id[int(ref)]
-        except (KeyError, ValueError, TypeError):
-            raise KeyError(f"unknown user {ref!r}; known: {sorted(self.users)}") from None
+        return _resolve(ref, self.users, self._users_by_id, "user")
 
     def _resolve_channel(self, ref: Any) -> dict:
-        if isinstance(ref, dict):
-            return self._channels_by_id.get(int(ref["id"]), ref)
-        if hasattr(ref, "id") and not isinstance(ref, (str, int)):
-            ref = ref.id
-        if isinstance(ref, str) and ref in self.channels:
-            return self.channels[ref]
-        try:
-            return self._channels_by_id[int(ref)]
-        except (KeyError, ValueError, TypeError):
-            raise KeyError(f"unknown channel {ref!r}; known: {sorted(self.channels)}") from None
+        return _resolve(ref, self.channels, self._channels_by_id, "channel")
 
     def _resolve_role(self, ref: Any, guild: int | None = None) -> dict:
         if isinstance(ref, dict):
@@ -2770,3 +2752,17 @@ class FakeDiscord:
             return self._error(404, 10008, "Unknown Message")
         await self._delete(msg)
         return self._no_content()
+
+
+def _resolve(ref: Any, by_name: dict[str, dict], by_id: dict[int, dict], kind: str) -> dict:
+    """A user or channel given as its record, an object with an ``id``, its name or its id."""
+    if isinstance(ref, dict):
+        return by_id.get(int(ref["id"]), ref)
+    if hasattr(ref, "id") and not isinstance(ref, (str, int)):
+        ref = ref.id
+    if isinstance(ref, str) and ref in by_name:
+        return by_name[ref]
+    try:
+        return by_id[int(ref)]
+    except (KeyError, ValueError, TypeError):
+        raise KeyError(f"unknown {kind} {ref!r}; known: {sorted(by_name)}") from None
