@@ -428,3 +428,38 @@ def test_two_versions_joined_by_a_slash_are_both_answered(engine):
     answer = engine.ask("can I use llama2/3 commercially?")
     assert answer.status == "answered" and answer.compare
     assert [p.model for p in answer.parts] == ["llama-2", "llama-3"]
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("is stable diffusion 3.5 large ok if we make 3 million a year", "no"),
+        ("we make 300k a year, can we use sd3 medium", "yes"),
+        ("we're earning 200k per month, can we use sd 3.5?", "no"),  # 2.4M a year
+    ],
+)
+def test_a_sum_earned_per_period_is_revenue_without_a_currency(engine, question, reply):
+    answer = engine.ask(question)
+    assert (answer.model, answer.topic, answer.reply) == ("sd3", "user-threshold", reply)
+
+
+def test_making_a_number_of_things_is_not_revenue(engine):
+    assert not engine.ask("can i make 1000 images with flux schnell").facts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "we make $3M a year, can we use flux dev commercially",
+        "we have 5M users, can we use command r commercially?",
+        "we have 5M users, can we use command r?",
+    ],
+)
+def test_a_number_never_turns_a_non_commercial_licence_into_a_yes(engine, question):
+    answer = engine.ask(question)
+    assert answer.reply == "no", answer.answer
+
+
+def test_is_there_a_user_cap_is_a_restriction_question(engine):
+    answer = engine.ask("we have 5M users, is there a user cap on command r?")
+    assert (answer.topic, answer.reply) == ("user-threshold", "no")  # there is none (CC BY-NC has no cap)

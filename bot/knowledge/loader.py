@@ -239,6 +239,7 @@ class _Loader:
             metrics={str(k): tuple(str(w) for w in v or ()) for k, v in data["metrics"].items()},
             multipliers={str(k).lower(): float(v) for k, v in data["multipliers"].items()},
             periods={str(k): tuple(str(w) for w in v or ()) for k, v in (data.get("periods") or {}).items()},
+            earning=tuple(str(w) for w in data.get("earning") or ()),
             currencies={
                 str(k).upper(): (tuple(str(x).lower() for x in v["symbols"]), float(v["usd"]))
                 for k, v in data["currencies"].items()

@@ -238,6 +238,9 @@ class Quantities:
     multipliers: dict[str, float] = field(default_factory=dict)
     periods: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """monthly | yearly -> the words for that period after a sum of money."""
+    earning: tuple[str, ...] = ()
+    """Words for earning right before a number ("we make 3 million a year"): with a period after it,
+    the number is revenue even without a currency."""
     currencies: dict[str, tuple[tuple[str, ...], float]] = field(default_factory=dict)
     """ISO code -> (symbols and words, value of one unit in US dollars)."""
 

@@ -179,6 +179,7 @@ QUANTITIES_FILE = Spec(
         "margin": Spec("num"),
         "metrics": Spec("map", required=True, keys=(*THRESHOLD_METRICS, "users"), values=STRINGS),
         "periods": Spec("map", keys=("monthly", "yearly"), values=STRINGS),
+        "earning": STRINGS,
         "multipliers": Spec("map", required=True, values=Spec("num")),
         "currencies": Spec(
             "map",

@@ -85,6 +85,8 @@ class FactFinder:
                     self._metric_words.append((toks, metric))
         self._cjk_metrics.sort(key=lambda p: -len(p[0]))
         self._monthly = [t for t in (tokens(w) for w in q.periods.get("monthly", ())) if t]
+        self._periods = [t for words in q.periods.values() for t in (tokens(w) for w in words) if t]
+        self._earning = [t for t in (tokens(w) for w in q.earning) if t]
         self._metric_words.sort(key=lambda p: -len(p[0]))
         self._metric_index: PhraseMap[tuple[int, str]] = PhraseMap(
             (phrase, (rank, metric)) for rank, (phrase, metric) in enumerate(self._metric_words)
@@ -227,6 +229,10 @@ class FactFinder:
             return best[1] if best else None
 
         metric = find(after, True) or find(before, False)
+        if metric is None and any(before[-len(v) :] == v for v in self._earning):
+            # "we make 3 million a year": earned, with a period, is revenue ("make 1000 images" is not)
+            if any(_contains(after[:4], p) for p in self._periods):
+                metric = "annual-revenue"
         revenue = metric in ("annual-revenue", "monthly-revenue")
         if not (money or revenue):
             return metric

@@ -271,6 +271,12 @@ class Matcher:
             | self.lang.name_suffixes
             | self.lang.not_models
             | self.lang.licence_words
+            # the words that say what a number counts ("earning 200k per month", "500k users")
+            | {
+                t
+                for w in (*kb.quantities.earning, *(x for ws in kb.quantities.metrics.values() for x in ws))
+                for t in tokens(w)
+            }
         )
         # Typo targets, bucketed by first letter: a typo rarely changes the first letter, and scoring one
         # bucket instead of the whole vocabulary keeps the cost flat as the knowledge base grows.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from bot.knowledge import KnowledgeBase, Quote, Rider, Threshold
 from bot.matching.answer import DEPENDS, LEADS, NO, YES
 from bot.matching.facts import FactFinder, Facts, Quantity
-from bot.matching.language import BAN, COST, OPEN, RESTRICTION
+from bot.matching.language import BAN, COST, OPEN, PERMISSION, RESTRICTION
 
 NEGATIVE_FORMS = (RESTRICTION, COST, BAN)
 """Questions that ask whether something stands in the way ("is it banned?", "do I have to pay?"): a
@@ -158,6 +158,14 @@ class Replier:
         if not candidates:
             plain = self._plain(rider, topic, form, lic.thresholds)
             return _replace(plain, notes=(*plain.notes, *notes)) if notes else plain
+        if candidates and facts.quantities and (topic == "commercial-use" or form == PERMISSION):
+            # "we make $3M a year, can we use FLUX.1 dev commercially?", "we have 5M users, can we use
+            # Command R?": what the number means never outweighs a licence that says no to commercial use
+            commercial = kb.rider(model_id, None if model_id else lic.id, "commercial-use")
+            if commercial is not None and commercial.verdict != "not-verified":
+                plain = self._plain(commercial, "commercial-use", PERMISSION, lic.thresholds)
+                if plain.reply == NO:
+                    candidates.append(plain)
         if candidates:
             primary = min(candidates, key=lambda o: _STRICT.get(o.reply or YES, 2))
             others = tuple(o.body for o in candidates if o is not primary)
