@@ -463,3 +463,31 @@ def test_a_number_never_turns_a_non_commercial_licence_into_a_yes(engine, questi
 def test_is_there_a_user_cap_is_a_restriction_question(engine):
     answer = engine.ask("we have 5M users, is there a user cap on command r?")
     assert (answer.topic, answer.reply) == ("user-threshold", "no")  # there is none (CC BY-NC has no cap)
+
+
+@pytest.mark.parametrize(
+    ("question", "reply"),
+    [
+        ("is command r non-commercial?", "yes"),
+        ("is llama 3 non-commercial?", "no"),
+        ("is mistral 7b non commercial only?", "no"),
+        ("is flux dev research only?", "yes"),
+        ("command r 是非商用的吗", "yes"),
+        ("can I use flux dev for non commercial projects?", "yes"),
+        # asked both ways: the usual way decides
+        ("can I use command r commercially or is it non-commercial only?", "no"),
+    ],
+)
+def test_a_question_asked_the_other_way_round_gets_the_reply_the_other_way_round(engine, question, reply):
+    answer = engine.ask(question)
+    assert (answer.topic, answer.reply) == ("commercial-use", reply), answer.answer
+
+
+def test_asking_someone_to_confirm_is_asking_the_question(engine):
+    answer = engine.ask("could you confirm please whether llama 3 is ok for commercial use?")
+    assert (answer.model, answer.topic, answer.reply) == ("llama-3", "commercial-use", "yes")
+
+
+def test_a_word_that_describes_a_model_is_no_model_name(engine):
+    answer = engine.ask("is the pretrained model ok for commercial use?")
+    assert answer.status == "clarify" and answer.unknown_model is None

@@ -284,6 +284,9 @@ class _Loader:
                 topics={
                     str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("topics") or {}).items()
                 },
+                opposite={
+                    str(k): tuple(str(p) for p in v or ()) for k, v in (data.get("opposite") or {}).items()
+                },
                 card=phrases("card"),
                 answer_note=str(data["answer_note"]) if data.get("answer_note") else None,
                 licence_words=phrases("licence_words"),

@@ -289,6 +289,9 @@ class Language:
     common_words: tuple[str, ...] = ()
     """Everyday words of the language ("el", "que", "podemos", "und", "nicht"), used only to tell which
     language a question is in."""
+    opposite: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """topic -> phrasings that ask the opposite of the topic's question ("is it non-commercial?",
+    "is it closed source?"): the direct reply is the other way round."""
     multipliers: dict[str, float] = field(default_factory=dict)
     """Number words that mean something else in this language ("mil" is a thousand in Spanish and
     Portuguese, a million in English slang): they override quantities.yaml's multipliers."""

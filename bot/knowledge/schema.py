@@ -227,6 +227,7 @@ LANGUAGE_FILE = Spec(
         "answer_note": S(),
         "forms": Spec("map", keys=("permission", "restriction", "cost", "ban", "open"), values=_PHRASES),
         "topics": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
+        "opposite": Spec("map", keys=TOPIC_IDS, values=_PHRASES),
         "card": _PHRASES,
         "licence_words": _PHRASES,
         "chatter": _PHRASES,

@@ -50,6 +50,8 @@ class LanguageTables:
     form_index: PhraseMap[str] = field(default_factory=PhraseMap)
     form_by_language: dict[str, PhraseMap[str]] = field(default_factory=dict)
     licence_words: set[str] = field(default_factory=set)
+    opposite: PhraseMap[str] = field(default_factory=PhraseMap)
+    """Phrasings that ask the opposite of a topic's question ("non-commercial"), by topic."""
     cjk_words: set[str] = field(default_factory=set)
     readable_scripts: set[str] = field(default_factory=set)
     _distinct: dict[str, set[str]] = field(default_factory=dict)
@@ -89,11 +91,16 @@ class LanguageTables:
             self.question_starts.update(t for w in lang.question_starts for t in tokens(w)[:1])
             self.asks.update(t for t in (tokens(w) for w in lang.asks) if t)
             self.licence_words.update(t for w in lang.licence_words for t in tokens(w))
+            for topic_id, phrasings in lang.opposite.items():
+                for phrase in phrasings:
+                    if tokens(phrase):
+                        self.opposite.add(tokens(phrase), topic_id)
             words = {
                 t
                 for phrases in (
                     *lang.forms.values(),
                     *lang.topics.values(),
+                    *lang.opposite.values(),
                     lang.card,
                     lang.licence_words,
                     lang.chatter,

@@ -32,7 +32,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.knowledge import TOPIC_IDS, KnowledgeBase
 from bot.matching import vocab
-from bot.matching.answer import ANSWERED, CLARIFY, LEADS, NO, UNANSWERED, Answer, Candidate
+from bot.matching.answer import ANSWERED, CLARIFY, LEADS, NO, UNANSWERED, YES, Answer, Candidate
 from bot.matching.facts import FactFinder, Facts
 from bot.matching.kinds import DERIVATIVE, FAMILY, KIND_RANK, LICENSE, MODEL, NOT_COVERED, SERIES
 from bot.matching.language import LanguageTables
@@ -235,7 +235,8 @@ class Matcher:
             for t in topic.weak_phrasings
         }
         for lang in kb.languages.values():
-            for tid, phrasings in lang.topics.items():
+            # an opposite phrasing ("non-commercial", "非商用") asks about its topic too
+            for tid, phrasings in (*lang.topics.items(), *lang.opposite.items()):
                 for text in phrasings:
                     toks = self.tokenizer.tokens(text)
                     # "fine tune" in another language's list is still the weak English phrasing
@@ -457,6 +458,10 @@ class Matcher:
         language = self.lang.language_of(toks, text) if p.fuzzy else p.language
         note = self.kb.languages[language].answer_note if language in self.kb.languages else None
         answer = self._decide(p, context, scope, original)
+        if answer.reply in (YES, NO) and self._asks_the_opposite(toks, answer.topic):
+            # "is Command R non-commercial?" asks the opposite of "can it be used commercially?"
+            flipped = NO if answer.reply == YES else YES
+            answer = replace(answer, reply=flipped, lead=LEADS[flipped])
         if answer.asked is None:  # computed only if a follow-up needs it (Context.of)
             # set in place on the answer just built (dataclasses.replace would copy all 30 fields)
             object.__setattr__(answer, "asked", lambda: self._asked(p, context))
@@ -476,6 +481,17 @@ class Matcher:
             if not (facts.quantities or facts.places or facts.uses):
                 facts = context.facts
         return form, facts
+
+    def _asks_the_opposite(self, toks: tuple[str, ...], topic: str | None) -> bool:
+        """The question asks its topic the other way round ("is it non-commercial?", "is it
+        research only?"), and does not also ask it the usual way ("can I use it commercially, or is it
+        non-commercial only?" is still a commercial-use question)."""
+        spans = [(i, len(phrase)) for i, phrase, tid in self.lang.opposite.matches(toks) if tid == topic]
+        if not spans:
+            return False
+        inside = {i + k for i, n in spans for k in range(n)}
+        hit = self.topics.match([t for i, t in enumerate(toks) if i not in inside]).get(topic or "")
+        return hit is None or hit.weak_only
 
     def _decide(self, p: _Parsed, context: Context | None, scope: Scope | None, question: str) -> Answer:
         kb = self.kb
