@@ -53,3 +53,8 @@ def temporary_database(server_url: str) -> Iterator[str]:
         yield with_database(server_url, name)
     finally:
         _run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def ping(server_url: str) -> None:
+    """Raise if the server cannot be reached (``make postgres-check``)."""
+    _run(_admin(server_url, "SELECT 1"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bot.pgtemp import _admin, _run, temporary_database, with_database
+from bot.pgtemp import ping, temporary_database, with_database
 
 __all__ = ["temporary_database", "with_database"]
 
@@ -18,7 +18,7 @@ def main() -> int:
         print("RIDERBOT_TEST_POSTGRES is not set", file=sys.stderr)
         return 1
     try:
-        _run(_admin(url, "SELECT 1"))
+        ping(url)
     except Exception as exc:
         print(
             f"PostgreSQL is not reachable at {url} ({type(exc).__name__}: {exc}); start it, or unset "
