@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from bot.storage import MIGRATIONS, SCHEMA_VERSION, Asked, QuestionTooLong, open_storage
+from bot.storage import MIGRATIONS, SCHEMA_VERSION, Asked, QuestionTooLong, StorageError, open_storage
 from bot.storage.schema import index_rows
 
 
@@ -208,6 +208,73 @@ async def test_resolved_entries_leave_the_index(store):
         Asked("is flux ok for commercial use", "unanswered", guild_id=1)
     )
     assert created and again != qid
+
+
+async def test_a_repeat_of_an_entry_resolved_meanwhile_makes_a_new_entry(store, monkeypatch):
+    """On PostgreSQL the grouping probe and the write are two statements without a transaction
+    around them: a moderator can resolve the entry the probe found in between. The bump must then
+    not touch the resolved entry: the question gets an entry of its own."""
+    import bot.storage.queue as queue
+
+    qid, _ = await store.log_question(Asked("is flux ok for commercial use", "unanswered", guild_id=1))
+    await store.resolve(qid, "mistral-7b", None, "commercial-use", 5, scope=1)
+
+    def stale_probe(norm, guild_id):  # what the probe saw before the resolve committed
+        return qid
+        yield  # pragma: no cover - makes this a statement generator
+
+    monkeypatch.setattr(queue, "_find_similar", stale_probe)
+    monkeypatch.setattr(queue, "_find_similar_pg", stale_probe)
+    again, created = await store.log_question(
+        Asked("is flux ok for commercial use", "unanswered", guild_id=1, user_id=7)
+    )
+    assert created and again != qid
+    old = await store.get_entry(qid, scope=1)
+    assert old["status"] == "resolved" and old["count"] == 1
+    new = await store.get_entry(again, scope=1)
+    assert new["status"] == "open" and new["count"] == 1
+
+
+@pytest.mark.parametrize("setting, sqlite_level, postgres_commit", [(None, 1, "off"), ("full", 2, "on")])
+async def test_riderbot_db_sync_means_the_same_on_both_backends(
+    storage_target, backend, monkeypatch, setting, sqlite_level, postgres_commit
+):
+    """normal (the default): a commit survives riderbot being killed, not a crash of the machine
+    (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit=off); full: it is on disk."""
+    if setting:
+        monkeypatch.setenv("RIDERBOT_DB_SYNC", setting)
+    storage = await open_storage(storage_target)
+    try:
+        if backend == "sqlite":
+            level = await storage.driver.call(
+                lambda: storage.driver._conn.execute("PRAGMA synchronous").fetchone()[0]
+            )
+            assert level == sqlite_level
+        else:
+            assert await storage.driver.pool.fetchval("SHOW synchronous_commit") == postgres_commit
+    finally:
+        await storage.close()
+    monkeypatch.setenv("RIDERBOT_DB_SYNC", "sometimes")
+    with pytest.raises(StorageError, match="RIDERBOT_DB_SYNC must be normal or full"):
+        await open_storage(storage_target)
+
+
+def test_the_postgresql_grouping_probe_has_one_shape():
+    """One statement text whatever the question (its words travel as arrays), so PostgreSQL
+    prepares and plans it once per connection; a text that varied with the question would be
+    planned again for every question (about 1 ms here)."""
+    from bot.storage import grouping
+    from bot.storage.queue import _find_similar_pg
+
+    questions = [
+        "ok?",
+        "can i use xtts commercially",
+        "is llama 3.1 405b allowed for commercial use in the eu with 800m monthly users",
+        " ".join(f"word{chr(97 + i)}x" for i in range(30)),
+        "商用できますか qwen",
+    ]
+    shapes = {next(_find_similar_pg(grouping.normalized(q), 1)).sql for q in questions}
+    assert len(shapes) == 1
 
 
 async def test_questions_over_1000_characters_are_refused(store):

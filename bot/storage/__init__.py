@@ -115,10 +115,10 @@ async def open_storage(
     timeout = busy_timeout if busy_timeout is not None else getattr(target, "db_timeout", 5.0)
     expire = queue_expire_days if queue_expire_days is not None else getattr(target, "queue_expire_days", 180)
     cap = queue_max_open if queue_max_open is not None else getattr(target, "queue_max_open", 50_000)
+    sync = getattr(target, "db_sync", None) or os.environ.get("RIDERBOT_DB_SYNC") or "normal"
     if is_postgres_url(text):
-        driver: Any = await PostgresDriver.open(text, busy_timeout=timeout)
+        driver: Any = await PostgresDriver.open(text, busy_timeout=timeout, synchronous=sync)
     else:
-        sync = getattr(target, "db_sync", None) or os.environ.get("RIDERBOT_DB_SYNC") or "normal"
         driver = await SQLiteDriver.open(Path(text), create=create, busy_timeout=timeout, synchronous=sync)
     store = Storage(driver, queue_expire_days=expire, queue_max_open=cap)
     try:

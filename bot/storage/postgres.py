@@ -47,7 +47,15 @@ class PostgresDriver:
         self._listener: Any = None
 
     @classmethod
-    async def open(cls, url: str, *, busy_timeout: float = 5.0, pool_size: int = 4) -> PostgresDriver:
+    async def open(
+        cls, url: str, *, busy_timeout: float = 5.0, pool_size: int = 4, synchronous: str = "normal"
+    ) -> PostgresDriver:
+        """``synchronous`` (RIDERBOT_DB_SYNC), as for SQLite: "normal" commits without waiting
+        for the server to flush its log to disk (``synchronous_commit = off`` for riderbot's
+        sessions: a commit survives riderbot being killed, and a crash of the server or the machine
+        can lose the last fraction of a second of writes, never corrupt them); "full" waits."""
+        if synchronous.lower() not in ("normal", "full"):
+            raise StorageError(f"RIDERBOT_DB_SYNC must be normal or full, not {synchronous!r}.")
         try:
             import asyncpg
         except ImportError:  # pragma: no cover - asyncpg is a dependency
@@ -62,10 +70,11 @@ class PostgresDriver:
                 max_size=pool_size,
                 timeout=busy_timeout,
                 command_timeout=max(30.0, busy_timeout),
+                reset=_keep_session,
                 server_settings={
                     "lock_timeout": str(int(busy_timeout * 1000)),
                     "application_name": "riderbot",
-                    "plan_cache_mode": "force_custom_plan",
+                    "synchronous_commit": "on" if synchronous.lower() == "full" else "off",
                 },
             )
         except (TimeoutError, OSError) as exc:
@@ -86,20 +95,24 @@ class PostgresDriver:
         with contextlib.suppress(Exception):
             self.pool.terminate()
 
-    async def transaction(self, body: Callable[[], Ops], *, write: bool) -> Any:
+    async def transaction(self, body: Callable[[], Ops], *, write: bool, autocommit: bool = False) -> Any:
+        """Run ``body`` in one transaction. ``autocommit``: each statement of ``body`` is a complete
+        change by itself (the others are reads), so it runs without BEGIN and COMMIT, each statement
+        committed on its own: two round trips fewer."""
         import asyncpg
 
         try:
             async with self.pool.acquire() as con:
-                tx = con.transaction(readonly=not write, isolation="read_committed")
-                await tx.start()
+                if autocommit:
+                    return await self._drive(con, body())
+                await con.execute("BEGIN ISOLATION LEVEL READ COMMITTED" + ("" if write else " READ ONLY"))
                 try:
                     result = await self._drive(con, body())
                 except BaseException:
                     with contextlib.suppress(Exception):
-                        await tx.rollback()
+                        await con.execute("ROLLBACK")
                     raise
-                await tx.commit()
+                await con.execute("COMMIT")
                 return result
         except StorageError:
             raise
@@ -201,6 +214,14 @@ class PostgresDriver:
 
     def listening(self) -> bool:
         return self._listener is not None and not self._listener.is_closed()
+
+
+async def _keep_session(con: Any) -> None:
+    """What the pool does to a connection coming back (after asyncpg rolls back a transaction
+    left open): nothing. asyncpg's default reset is a round trip per transaction (unlock advisory
+    locks, UNLISTEN, RESET ALL) for session state riderbot never creates on pool connections: its
+    locks are transaction locks, it listens on a connection of its own and sets nothing."""
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

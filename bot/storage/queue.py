@@ -24,7 +24,7 @@ from bot.storage import grouping
 from bot.storage.core import Scope, scope_where, valid_id
 from bot.storage.errors import QuestionTooLong
 from bot.storage.schema import index_rows
-from bot.storage.sql import Ops, all_, many, one, placeholders, run, val
+from bot.storage.sql import Ops, all_, dollar_placeholders, many, one, placeholders, run, val
 from bot.storage.sql import rows as rows_
 
 MAX_QUESTION_CHARS = 1000  # Discord's limit for a slash-command option; longer questions are refused
@@ -92,10 +92,18 @@ class QueueStore:
         """Record a question; a repeat (same or nearly the same wording, same numbers, same server)
         bumps the count of the open entry instead. Returns (queue id, whether a new entry was
         created) once it is committed. Raises QuestionTooLong over 1,000 characters and
-        StorageError when it could not be stored."""
+        StorageError when it could not be stored.
+
+        On PostgreSQL it runs without a transaction when it is the only write waiting (two round
+        trips instead of four): the grouping probe, then one statement. That is safe because this
+        process's writes run one at a time and a server's questions all arrive through the process
+        that has its shard; DMs and the command line can, at worst, make a repeat asked at the
+        same moment through two processes a second entry."""
         check_question(asked.question)
         norm = grouping.normalized(asked.question)
-        queue_id, created = await self._write(lambda: self._log_body(asked, norm, time.time()))
+        queue_id, created = await self._write(
+            lambda: self._log_body(asked, norm, time.time()), autocommit=self.dialect == "postgres"
+        )
         if created:
             self._created_since_trim += 1
             if self._created_since_trim >= TRIM_EVERY:
@@ -104,35 +112,17 @@ class QueueStore:
         return queue_id, created
 
     def _log_body(self, asked: Asked, norm: str, now: float) -> Ops:
+        if self.dialect == "postgres":
+            return (yield from _log_body_pg(asked, norm, now))
         existing = yield from _find_similar(norm, asked.guild_id)
-        if existing is not None:
+        if existing is not None and (
             yield run(
-                "UPDATE queue SET count = count + 1, last_seen = ?, best_guess = COALESCE(?, best_guess),"
-                " confidence = COALESCE(?, confidence), unknown_model = COALESCE(unknown_model, ?) WHERE id = ?",
-                now,
-                asked.best_guess,
-                _float(asked.confidence),
-                asked.unknown_model,
-                existing,
+                _BUMP_SQL, now, asked.best_guess, _float(asked.confidence), asked.unknown_model, existing
             )
+        ):
             queue_id, created = existing, False
         else:
-            queue_id = yield val(
-                "INSERT INTO queue (question, normalized, first_seen, last_seen, guild_id, channel_id, user_id,"
-                " outcome, best_guess, confidence, unknown_model, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-                asked.question,
-                norm,
-                now,
-                now,
-                asked.guild_id,
-                asked.channel_id,
-                asked.user_id,
-                asked.outcome,
-                asked.best_guess,
-                _float(asked.confidence),
-                asked.unknown_model,
-                asked.source,
-            )
+            queue_id = yield val(f"{_INSERT_SQL} RETURNING id", *_entry_values(asked, norm, now))
             yield many(
                 "INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id) VALUES (?,?,?,?,?)"
                 " ON CONFLICT DO NOTHING",
@@ -458,8 +448,37 @@ class QueueStore:
 DROP_PROBE = 999  # the probe number of the drop-one keys in _find_similar
 
 
+_BUMP_SQL = (
+    "UPDATE queue SET count = count + 1, last_seen = ?, best_guess = COALESCE(?, best_guess),"
+    " confidence = COALESCE(?, confidence), unknown_model = COALESCE(unknown_model, ?)"
+    " WHERE id = ? AND status = 'open'"
+)
+_INSERT_SQL = (
+    "INSERT INTO queue (question, normalized, first_seen, last_seen, guild_id, channel_id, user_id,"
+    " outcome, best_guess, confidence, unknown_model, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _entry_values(asked: Asked, norm: str, now: float) -> tuple[Any, ...]:
+    return (
+        asked.question,
+        norm,
+        now,
+        now,
+        asked.guild_id,
+        asked.channel_id,
+        asked.user_id,
+        asked.outcome,
+        asked.best_guess,
+        _float(asked.confidence),
+        asked.unknown_model,
+        asked.source,
+    )
+
+
 def _find_similar(norm: str, guild_id: int | None) -> Ops:
-    """The open entry of this server that ``norm`` repeats, through the grouping index."""
+    """The open entry of this server that ``norm`` repeats, through the grouping index (SQLite:
+    statements cost no round trip there, so the probes are one UNION and the texts a second read)."""
     gkey, sig = grouping.guild_key(guild_id), grouping.number_signature(norm)
     low, high = grouping.length_window(grouping.length(norm))
     terms = grouping.terms(norm)[: 1 + grouping.MAX_TERMS]
@@ -487,8 +506,7 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
     # one word mistyped: the entry shares the key of the other words
     drop = grouping.drop_one_terms(norm)
     if drop:
-        # always DROP_ONE_MAX keys (repeats are harmless), so the statement has one shape and
-        # PostgreSQL's prepared-statement cache keeps it
+        # always DROP_ONE_MAX keys (repeats are harmless), so the statement has one shape
         drop += [drop[0]] * (grouping.DROP_ONE_MAX - len(drop))
         parts.append(
             f"SELECT queue_id, {DROP_PROBE} AS t FROM (SELECT queue_id FROM queue_terms WHERE gkey = ?"
@@ -497,18 +515,44 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
         )
         args += [gkey, sig, *drop, low, high]
     # a typo in a rare word leaves its start: probe the first letters of the longest words too
-    for k, word in enumerate(w for w in terms[1:3] if len(w) >= grouping.PREFIX_MIN):
-        start = word[: grouping.PREFIX]
+    # (two ranges, before and after the word itself: a filter skipping it would walk every entry
+    # that has the word, thousands for a common one)
+    for k, (word, start, end) in enumerate(_prefix_probes(terms)):
         parts.append(
-            f"SELECT queue_id, {len(terms) + k} AS t FROM (SELECT queue_id FROM queue_terms"
-            " WHERE gkey = ? AND numsig = ? AND term >= ? AND term < ? AND term <> ?"
-            f" LIMIT {grouping.TERM_LIMIT}) AS p{k}"
+            f"SELECT queue_id, {len(terms) + k} AS t FROM (SELECT queue_id FROM ("
+            "SELECT * FROM (SELECT term, nlen, queue_id FROM queue_terms WHERE gkey = ? AND numsig = ?"
+            f" AND term >= ? AND term < ? ORDER BY term, nlen, queue_id LIMIT {grouping.TERM_LIMIT})"
+            " UNION ALL SELECT * FROM (SELECT term, nlen, queue_id FROM queue_terms WHERE gkey = ?"
+            f" AND numsig = ? AND term > ? AND term < ? ORDER BY term, nlen, queue_id LIMIT {grouping.TERM_LIMIT})"
+            f") ORDER BY term, nlen, queue_id LIMIT {grouping.TERM_LIMIT}) AS p{k}"
         )
-        args += [gkey, sig, start, start[:-1] + chr(ord(start[-1]) + 1), word]
+        args += [gkey, sig, start, word, gkey, sig, word, end]
     hits = yield rows_(" UNION ALL ".join(parts), *args)  # (entry id, probe number)
-    # rank the entries found by the words they share, a word weighing 1 / (entries found with it): a
-    # rare word (a model name) outweighs common ones, and a word whose probe hit its cap (so the list
-    # is an arbitrary slice) only breaks ties; then read the text of the best few
+    score = _scores(hits)
+    if not score:
+        return None
+    best = _best(score)
+    found = yield rows_(
+        f"SELECT id, normalized, status FROM queue WHERE id IN ({placeholders(len(best))})", *best
+    )
+    return _pick(norm, score, found)
+
+
+def _prefix_probes(terms: list[str]) -> list[tuple[str, str, str]]:
+    """(word, first letters, the key just after them) for the longest two words of 6+ letters."""
+    out = []
+    for word in (w for w in terms[1:3] if len(w) >= grouping.PREFIX_MIN):
+        start = word[: grouping.PREFIX]
+        out.append((word, start, start[:-1] + chr(ord(start[-1]) + 1)))
+    return out
+
+
+def _scores(hits: Iterable[tuple[int, int]]) -> dict[int, float]:
+    """Rank the entries found by the words they share, a word weighing 1 / (entries found with
+    it): a rare word (a model name) outweighs common ones, and a word whose probe hit its cap (so
+    the list is an arbitrary slice) only breaks ties. ``hits``: (entry id, probe number)."""
+    hits = list(hits)
+    half = grouping.TERM_LIMIT // 2
     sizes: dict[int, int] = {}
     for _, t in hits:
         sizes[t] = sizes.get(t, 0) + 1
@@ -519,12 +563,15 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
     score: dict[int, float] = {}
     for queue_id, t in hits:
         score[queue_id] = score.get(queue_id, 0.0) + weights[t]
-    if not score:
-        return None
-    best = sorted(score, key=lambda q: (-score[q], q))[: grouping.CANDIDATES]
-    found = yield rows_(
-        f"SELECT id, normalized, status FROM queue WHERE id IN ({placeholders(len(best))})", *best
-    )
+    return score
+
+
+def _best(score: dict[int, float]) -> list[int]:
+    return sorted(score, key=lambda q: (-score[q], q))[: grouping.CANDIDATES]
+
+
+def _pick(norm: str, score: dict[int, float], found: Iterable[tuple[int, str, str]]) -> int | None:
+    """The open entry among ``found`` (id, normalized text, status) that ``norm`` repeats."""
     wanted = grouping.sorted_text(norm)
     candidates: dict[int, str] = {}
     for queue_id, text, status in sorted(found):
@@ -534,6 +581,122 @@ def _find_similar(norm: str, guild_id: int | None) -> Ops:
             return queue_id
         candidates[queue_id] = text
     return grouping.best_match(norm, candidates)
+
+
+# PostgreSQL: each statement is a round trip, so a logged question is two of them: this probe and one
+# write, each its own transaction (no BEGIN, no COMMIT). The probe has one shape whatever the question (its
+# words are arrays, each probed through LATERAL), so its plan is prepared once and cached; it ranks
+# the entries as _scores does and returns the best ones with their texts.
+_PROBE_PG = """
+WITH hits AS (
+  SELECT p.t, h.queue_id FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::int[]) AS p(t, term, lo, hi, lim)
+  CROSS JOIN LATERAL (SELECT queue_id FROM queue_terms WHERE gkey = $1 AND numsig = $2 AND term = p.term
+    AND nlen BETWEEN p.lo AND p.hi ORDER BY nlen LIMIT p.lim) AS h
+  UNION ALL
+  SELECT p.t, h.queue_id FROM unnest($8::int[], $9::text[], $10::int[], $11::int[]) AS p(t, term, lo, hi)
+  CROSS JOIN LATERAL (SELECT queue_id FROM queue_terms WHERE gkey = $1 AND numsig = $2 AND term = p.term
+    AND nlen BETWEEN p.lo AND p.hi ORDER BY nlen DESC LIMIT $12) AS h
+  UNION ALL
+  (SELECT $13::int, h.queue_id FROM unnest($14::text[]) AS p(term)
+   CROSS JOIN LATERAL (SELECT queue_id FROM queue_terms WHERE gkey = $1 AND numsig = $2 AND term = p.term
+     AND nlen BETWEEN $15 AND $16 LIMIT $17) AS h LIMIT $17)
+  UNION ALL
+  SELECT p.t, h.queue_id FROM unnest($18::int[], $19::text[], $20::text[], $21::text[]) AS p(t, lo, hi, word)
+  CROSS JOIN LATERAL (SELECT queue_id FROM (
+    (SELECT queue_id FROM queue_terms WHERE gkey = $1 AND numsig = $2 AND term >= p.lo AND term < p.word
+     ORDER BY term, nlen, queue_id LIMIT $22)
+    UNION ALL
+    (SELECT queue_id FROM queue_terms WHERE gkey = $1 AND numsig = $2 AND term > p.word AND term < p.hi
+     ORDER BY term, nlen, queue_id LIMIT $22)) AS r LIMIT $22) AS h
+),
+sized AS (SELECT t, queue_id, count(*) OVER (PARTITION BY t) AS k FROM hits),
+scored AS (
+  SELECT queue_id, sum(CASE WHEN t = 0 THEN 1000 WHEN t = $13 THEN 100 WHEN k < $12 THEN 1.0 / k ELSE 0.001 / k END)
+    AS score
+  FROM sized GROUP BY queue_id ORDER BY score DESC, queue_id LIMIT $23)
+SELECT s.queue_id, s.score::float8, q.normalized, q.status FROM scored s JOIN queue q ON q.id = s.queue_id
+"""
+
+
+def _find_similar_pg(norm: str, guild_id: int | None) -> Ops:
+    """The same probes and ranking as _find_similar, in one PostgreSQL statement."""
+    gkey, sig, n = grouping.guild_key(guild_id), grouping.number_signature(norm), grouping.length(norm)
+    low, high = grouping.length_window(n)
+    terms = grouping.terms(norm)[: 1 + grouping.MAX_TERMS]
+    half = grouping.TERM_LIMIT // 2
+    words = list(enumerate(terms[1:], 1))
+    up = (
+        [0] + [i for i, _ in words],
+        terms[:1] + [w for _, w in words],
+        [n] * len(terms),
+        [n] + [high] * len(words),
+        [1] + [half] * len(words),
+    )
+    down = ([i for i, _ in words], [w for _, w in words], [low] * len(words), [n - 1] * len(words))
+    prefixes = _prefix_probes(terms)
+    found = yield rows_(
+        _PROBE_PG,
+        gkey,
+        sig,
+        *up,
+        *down,
+        half,
+        DROP_PROBE,
+        grouping.drop_one_terms(norm),
+        low,
+        high,
+        grouping.DROP_ONE_LIMIT,
+        [len(terms) + k for k in range(len(prefixes))],
+        [start for _, start, _ in prefixes],
+        [end for _, _, end in prefixes],
+        [word for word, _, _ in prefixes],
+        grouping.TERM_LIMIT,
+        grouping.CANDIDATES,
+    )
+    score = {queue_id: points for queue_id, points, _, _ in found}
+    return _pick(norm, score, ((queue_id, text, status) for queue_id, _, text, status in found))
+
+
+_NEW_ENTRY_PG = f"""
+WITH q AS ({dollar_placeholders(_INSERT_SQL)} RETURNING id),
+terms AS (INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id)
+  SELECT $13, $14, t.term, $15, q.id FROM q, unnest($16::text[]) AS t(term) ON CONFLICT DO NOTHING),
+asker AS (INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) SELECT id, $7, $5, $6, $3 FROM q)
+SELECT id FROM q
+"""
+_REPEAT_PG = f"""
+WITH bumped AS ({dollar_placeholders(_BUMP_SQL)} RETURNING id)
+INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) SELECT id, $6, $7, $8, $1 FROM bumped
+"""
+
+
+def _log_body_pg(asked: Asked, norm: str, now: float) -> Ops:
+    """Run without a transaction (log_question): the probe reads, then one statement bumps the entry
+    found, if it is still open (a moderator may have resolved it in between), or adds a new one."""
+    existing = yield from _find_similar_pg(norm, asked.guild_id)
+    if existing is not None and (
+        yield run(
+            _REPEAT_PG,
+            now,
+            asked.best_guess,
+            _float(asked.confidence),
+            asked.unknown_model,
+            existing,
+            asked.user_id,
+            asked.guild_id,
+            asked.channel_id,
+        )
+    ):
+        return existing, False
+    queue_id = yield val(
+        _NEW_ENTRY_PG,
+        *_entry_values(asked, norm, now),
+        grouping.guild_key(asked.guild_id),
+        grouping.number_signature(norm),
+        grouping.length(norm),
+        grouping.index_terms(norm),
+    )
+    return queue_id, True
 
 
 def _get_entry(queue_id: int, scope: Scope) -> Ops:

@@ -80,12 +80,26 @@ def clean_text(text: str) -> str:
 
 
 def clean_args(args: Sequence[Any]) -> tuple[Any, ...] | Sequence[Any]:
+    """``args`` with every text (also inside a list: PostgreSQL array parameters) cleaned and
+    every bool an int."""
     for a in args:
-        if (type(a) is str and not a.isascii()) or type(a) is bool or (type(a) is str and "\x00" in a):
-            return tuple(
-                clean_text(a) if isinstance(a, str) else int(a) if isinstance(a, bool) else a for a in args
-            )
+        if (
+            (type(a) is str and (not a.isascii() or "\x00" in a))
+            or type(a) is bool
+            or (type(a) is list and any(type(x) is str and (not x.isascii() or "\x00" in x) for x in a))
+        ):
+            return tuple(_clean_one(a) for a in args)
     return args
+
+
+def _clean_one(a: Any) -> Any:
+    if isinstance(a, str):
+        return clean_text(a)
+    if isinstance(a, bool):
+        return int(a)
+    if type(a) is list:
+        return [clean_text(x) if isinstance(x, str) else x for x in a]
+    return a
 
 
 @lru_cache(maxsize=1024)

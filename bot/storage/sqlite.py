@@ -217,7 +217,9 @@ class SQLiteDriver:
                 await asyncio.to_thread(thread.join, 10)
 
     # -- transactions --------------------------------------------------------------------------------
-    async def transaction(self, body: Callable[[], Ops], *, write: bool) -> Any:
+    async def transaction(self, body: Callable[[], Ops], *, write: bool, autocommit: bool = False) -> Any:
+        """Run ``body`` in one transaction (``autocommit`` changes nothing here: statements cost no
+        round trip, and BEGIN IMMEDIATE makes a write atomic with the reads before it)."""
         return await self.call(lambda: self._transaction(body, write))
 
     def _transaction(self, body: Callable[[], Ops], write: bool) -> Any:
