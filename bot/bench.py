@@ -14,9 +14,10 @@ never shipped) it measures:
   taught (synthetic questions, each linked to a model and topic), over the eval questions plus
   taught wordings asked exactly and with a typo;
 - end to end (when the test fake Discord is importable, i.e. from a source checkout): a burst of
-  mentions through the real discord.py client and the fake Discord in this process; and a burst
-  answered while the review queue holds 100k open entries (10k with --quick), with a lag probe
-  measuring the longest event-loop stall (bot/bench_e2e.py);
+  mentions through the real discord.py client and the fake Discord in this process; and bursts of
+  1,000 mentions with an empty queue and with 100k open entries (100 and 10k with --quick),
+  answered by `riderbot run`'s code in a process of its own (as beside a remote Discord) with a
+  lag probe inside it measuring the longest event-loop stall (bot/bench_e2e.py);
 - storage (bot/bench_storage.py): logging an unanswered question with 1k, 10k and 100k open queue
   entries, on SQLite and, with RIDERBOT_BENCH_POSTGRES (or RIDERBOT_TEST_POSTGRES), PostgreSQL.
 """
@@ -323,7 +324,7 @@ def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> di
         report["e2e"] = run_e2e(100 if quick else 500)
         # a burst while the queue is big: the longest event-loop stall (and what the queue size adds)
         loaded = [(100, 10_000)] if quick else [(1000, 0), (1000, 100_000)]
-        report["e2e_queue"] = [run_e2e(burst, queue) for burst, queue in loaded]
+        report["e2e_queue"] = [run_e2e(burst, queue, bot_process=True) for burst, queue in loaded]
     if storage:
         from bot.bench_storage import run_storage_bench
 
@@ -332,13 +333,13 @@ def run_bench(quick: bool = False, e2e: bool = True, storage: bool = True) -> di
     return report
 
 
-def run_e2e(burst: int, queue_entries: int = 0) -> dict[str, Any] | None:
+def run_e2e(burst: int, queue_entries: int = 0, bot_process: bool = False) -> dict[str, Any] | None:
     try:
         from bot.bench_e2e import e2e_burst
     except ImportError as exc:  # pragma: no cover - only without the Discord layer
         return {"skipped": str(exc)}
     try:
-        return asyncio.run(e2e_burst(burst, queue_entries=queue_entries))
+        return asyncio.run(e2e_burst(burst, queue_entries=queue_entries, bot_process=bot_process))
     except ImportError as exc:  # the fake Discord lives in tests/: only in a source checkout
         return {"skipped": str(exc)}
 
@@ -425,6 +426,12 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"\nend to end: skipped ({e2e.get('skipped')})")
     loaded = [r for r in report.get("e2e_queue") or [] if r and "lag_max_ms" in r]
     if loaded:
+        lines.append("")
+        lines.append(
+            "the bot in a process of its own"
+            if all(r.get("bot_process") for r in loaded)
+            else "the bot and the fake Discord in one process"
+        )
         lines.append("")
         lines.append(
             "| mentions | open queue entries | answers/s | round trip p50 | p99 | event-loop lag max | lag p99 |"

@@ -109,3 +109,16 @@ def test_the_lag_probe_sees_a_stall():
         return probe.max_ms
 
     assert 40 <= asyncio.run(run()) < 500
+
+
+def test_a_burst_answered_by_the_bot_in_its_own_process_reports_its_lag():
+    """The lag rows of `riderbot bench`: `riderbot run`'s code in a child process against the fake
+    Discord, its lag probe started and read through signals, every mention answered."""
+    import asyncio
+
+    from bot.bench_e2e import e2e_burst
+
+    row = asyncio.run(e2e_burst(burst=40, queue_entries=200, bot_process=True))
+    assert row["bot_process"] and row["answers"] == 40
+    assert row["queue_after"] >= 200  # the queue the parent filled is the one the child used
+    assert 0 < row["lag_max_ms"] < 1000
