@@ -91,7 +91,18 @@ async def e2e_burst(
             "the fake Discord is not installed (pip install -e ./fakediscord from a checkout)"
         ) from None
 
-    logging.getLogger("discord").setLevel(logging.WARNING)
+    discord_log = logging.getLogger("discord")
+    level = discord_log.level
+    discord_log.setLevel(logging.WARNING)  # the burst's own records, not its log, are the point
+    try:
+        return await _burst(FakeDiscord, burst, users, channels, queue_entries, bot_process)
+    finally:
+        discord_log.setLevel(level)
+
+
+async def _burst(
+    FakeDiscord: Any, burst: int, users: int, channels: int, queue_entries: int, bot_process: bool
+) -> dict[str, Any]:
     questions = [
         "can i train my own model on llama 2 outputs?",
         "is mistral 7b ok for commercial use",
