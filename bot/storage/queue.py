@@ -660,7 +660,7 @@ def _find_similar_pg(norm: str, guild_id: int | None) -> Ops:
 _NEW_ENTRY_PG = f"""
 WITH q AS ({dollar_placeholders(_INSERT_SQL)} RETURNING id),
 terms AS (INSERT INTO queue_terms (gkey, numsig, term, nlen, queue_id)
-  SELECT $13, $14, t.term, $15, q.id FROM q, unnest($16::text[]) AS t(term) ON CONFLICT DO NOTHING),
+  SELECT $13, $14, t.term, $15, q.id FROM q, unnest($16::text[]) AS t(term)),
 asker AS (INSERT INTO askers (queue_id, user_id, guild_id, channel_id, asked_at) SELECT id, $7, $5, $6, $3 FROM q)
 SELECT id FROM q
 """
@@ -694,7 +694,7 @@ def _log_body_pg(asked: Asked, norm: str, now: float) -> Ops:
         grouping.guild_key(asked.guild_id),
         grouping.number_signature(norm),
         grouping.length(norm),
-        grouping.index_terms(norm),
+        list(dict.fromkeys(grouping.index_terms(norm))),  # distinct: the insert has no ON CONFLICT (cheaper)
     )
     return queue_id, True
 
