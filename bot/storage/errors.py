@@ -17,3 +17,12 @@ class RowRejected(StorageError):
 
 class QuestionTooLong(ValueError):
     """A question longer than Discord's 1,000-character limit: refused, never stored."""
+
+
+def sync_mode(value: str) -> str:
+    """RIDERBOT_DB_SYNC, checked once for both drivers: "normal" or "full" (lower case), else a
+    StorageError saying so."""
+    mode = value.strip().lower()
+    if mode not in ("normal", "full"):
+        raise StorageError(f"RIDERBOT_DB_SYNC must be normal or full, not {value!r}.")
+    return mode

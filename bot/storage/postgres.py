@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.storage.errors import RowRejected, StorageError
+from bot.storage.errors import RowRejected, StorageError, sync_mode
 from bot.storage.sql import Op, Ops, clean_args, dollar_placeholders
 
 log = logging.getLogger("riderbot.storage")
@@ -54,8 +54,7 @@ class PostgresDriver:
         for the server to flush its log to disk (``synchronous_commit = off`` for riderbot's
         sessions: a commit survives riderbot being killed, and a crash of the server or the machine
         can lose the last fraction of a second of writes, never corrupt them); "full" waits."""
-        if synchronous.lower() not in ("normal", "full"):
-            raise StorageError(f"RIDERBOT_DB_SYNC must be normal or full, not {synchronous!r}.")
+        durable = sync_mode(synchronous) == "full"
         try:
             import asyncpg
         except ImportError:  # pragma: no cover - asyncpg is a dependency
@@ -74,7 +73,7 @@ class PostgresDriver:
                 server_settings={
                     "lock_timeout": str(int(busy_timeout * 1000)),
                     "application_name": "riderbot",
-                    "synchronous_commit": "on" if synchronous.lower() == "full" else "off",
+                    "synchronous_commit": "on" if durable else "off",
                 },
             )
         except (TimeoutError, OSError) as exc:
@@ -105,14 +104,15 @@ class PostgresDriver:
             async with self.pool.acquire() as con:
                 if autocommit:
                     return await self._drive(con, body())
-                await con.execute("BEGIN ISOLATION LEVEL READ COMMITTED" + ("" if write else " READ ONLY"))
+                tx = con.transaction(readonly=not write, isolation="read_committed")
+                await tx.start()
                 try:
                     result = await self._drive(con, body())
                 except BaseException:
                     with contextlib.suppress(Exception):
-                        await con.execute("ROLLBACK")
+                        await tx.rollback()
                     raise
-                await con.execute("COMMIT")
+                await tx.commit()
                 return result
         except StorageError:
             raise

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.storage.errors import RowRejected, StorageError
+from bot.storage.errors import RowRejected, StorageError, sync_mode
 from bot.storage.sql import Op, Ops, clean_args
 
 _HEADER = b"SQLite format 3\x00"
@@ -42,9 +42,7 @@ class SQLiteDriver:
     dialect = "sqlite"
 
     def __init__(self, path: Path, busy_timeout: float, synchronous: str = "NORMAL"):
-        if synchronous.upper() not in ("NORMAL", "FULL"):
-            raise StorageError(f"RIDERBOT_DB_SYNC must be normal or full, not {synchronous!r}.")
-        self.synchronous = synchronous.upper()
+        self.synchronous = sync_mode(synchronous).upper()
         self.path = path
         self.name = str(path)
         self.busy_timeout = busy_timeout
